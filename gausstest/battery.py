@@ -1,0 +1,133 @@
+"""The battery and :func:`assess`: run every selected test on one sample, decide once."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import InputError, UnknownTestError
+from .registry import REGISTRY, get_spec, run_test
+from .report import Report, Skipped
+from .sample import NULLS, Sample, as_sample
+
+__all__ = ["assess", "DEFAULT_BATTERY", "MAX_QUADRATIC_N", "select_tests"]
+
+#: the default battery, in report order (see README "Which test catches what")
+DEFAULT_BATTERY: tuple[str, ...] = (
+    "prior_match",
+    "mardia_skewness",
+    "mardia_kurtosis",
+    "henze_zirkler",
+    "radii",
+)
+
+#: rows beyond which O(n^2) tests run on a seeded subsample (the report says so)
+MAX_QUADRATIC_N = 20_000
+
+
+def _expand(codes: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Parse "code" or "code:null" entries."""
+    out = []
+    for item in codes:
+        code, _, null = item.partition(":")
+        get_spec(code)
+        if null and null not in NULLS:
+            raise UnknownTestError(f"unknown null {null!r} in {item!r}; use one of {NULLS}")
+        out.append((code, null or None))
+    return out
+
+
+def select_tests(
+    tests: Sequence[str] | None, null: str, ignore: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """(code, null) pairs to run: the chosen tests under each requested null they support."""
+    nulls = NULLS if null == "both" else (null,)
+    if null not in (*NULLS, "both"):
+        raise ValueError(f"null must be 'standard', 'gaussian' or 'both'; got {null!r}")
+    chosen = _expand(tests if tests is not None else DEFAULT_BATTERY)
+    ignored = set(_expand(ignore))
+    pairs = []
+    for code, only in chosen:
+        for nl in nulls:
+            if only is not None and nl != only:
+                continue
+            if nl not in REGISTRY[code].nulls:
+                continue
+            if (code, None) in ignored or (code, nl) in ignored:
+                continue
+            pairs.append((code, nl))
+    return pairs
+
+
+def assess(
+    z: Any, *, null: str = "both", alpha: float = 0.05, tests: Sequence[str] | None = None,
+    ignore: Sequence[str] = (), method: Any = "auto", rng: Any = None,
+    nan_policy: str = "raise", max_quadratic_n: int = MAX_QUADRATIC_N,
+) -> Report:
+    """Run the battery on a latent sample and return a :class:`Report`.
+
+    Parameters
+    ----------
+    z : array_like, shape (n, d)
+        numpy arrays and memmaps, lists, torch/jax arrays (through ``__array__`` /
+        ``__dlpack__``; detach and move to CPU first).
+    null : {"both", "standard", "gaussian"}
+        "standard" asks *prior match* (z ~ N(0, I)); "gaussian" asks *shape* (z ~
+        N(mu, Sigma) for some mu, Sigma); "both" (default) asks both.
+    alpha : float
+        Family-wise error rate of the verdict (Holm over all results).
+    tests : sequence of str, optional
+        Test codes (optionally "code:null"); default :data:`DEFAULT_BATTERY`.
+    ignore : sequence of str
+        Codes (or "code:null") to leave out.
+    method : p-value method for every test ("auto", "asymptotic", "monte_carlo" or
+        a PValueMethod).
+    rng : None, int or Generator
+        Base seed; each test derives its own stream from it and its code.
+    nan_policy : {"raise", "omit"}
+    max_quadratic_n : int
+        O(n^2) tests run on a seeded subsample of this many rows beyond it.
+
+    Returns
+    -------
+    Report
+        ``verdict`` ("pass"/"fail"), ``findings`` in plain words, ``results``, and
+        renderers ``to_text()``, ``to_markdown()``, ``to_json()``, ``to_html()``.
+    """
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+    sample = as_sample(z, nan_policy=nan_policy)
+    pairs = select_tests(tests, null, ignore)
+    if any(nl == "gaussian" for _, nl in pairs):
+        # the composite null needs a full-rank covariance: say so up front, naming the
+        # degenerate direction, rather than skipping half the battery
+        sample.require_composite()
+    seed = 0 if rng is None else rng
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**62))
+    sub = None
+    if sample.n > max_quadratic_n:
+        idx = np.sort(np.random.default_rng([int(seed), 7]).choice(sample.n, max_quadratic_n,
+                                                                     replace=False))
+        sub = Sample(sample.data[idx])
+    results, skipped, notes = [], [], []
+    if sample.dropped_rows:
+        notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
+    for code, nl in pairs:
+        spec = REGISTRY[code]
+        use = sub if (sub is not None and spec.quadratic) else sample
+        try:
+            res = run_test(code, use, null=nl, method=method, rng=seed)
+        except InputError as exc:
+            skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
+            continue
+        if use is sub:
+            notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} rows "
+                         "(O(n^2) test)")
+        results.append(res)
+    if not results:
+        raise InputError("no test could run on this sample: " +
+                         "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))
+    return Report.build(sample=sample, null=null, alpha=alpha, results=results,
+                        skipped=skipped, notes=notes)

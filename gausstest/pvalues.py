@@ -1,0 +1,248 @@
+"""p-value methods: objects that do the work, so adding one never touches test code.
+
+* :class:`Asymptotic` -- the test's limit law (or exact formula), which states
+  where it was validated by simulation.
+* :class:`MonteCarlo` -- simulate the same statistic on N(0, I) samples of the same
+  (n, d) (whitened too under the composite null):
+  ``p = (1 + #{T* >= T}) / (B + 1)``, never 0. Simulated null distributions are
+  cached on disk (see :func:`cache_dir`).
+* :class:`Auto` -- the asymptotic law where the test declares it valid at (n, d),
+  Monte Carlo otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+
+from .results import PValueInfo
+from .sample import whiten_batch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .registry import TestSpec
+
+__all__ = [
+    "PValueMethod",
+    "Asymptotic",
+    "MonteCarlo",
+    "Auto",
+    "resolve_method",
+    "cache_dir",
+    "simulate_null",
+    "test_seed",
+]
+
+#: bump when any simulated statistic changes meaning, to invalidate old caches
+CACHE_FORMAT = 1
+#: floats per simulated batch (B_batch * n * d); bounds memory of the simulation
+_BATCH_FLOATS = 4_000_000
+
+
+def cache_dir() -> Path:
+    """Folder for cached null distributions: ``$GAUSSTEST_CACHE_DIR``, else the user cache."""
+    env = os.environ.get("GAUSSTEST_CACHE_DIR")
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "gausstest"
+
+
+def test_seed(base: int, code: str) -> int:
+    """Seed of a test's own random stream: running a subset never changes another test."""
+    return int(np.random.SeedSequence([base, zlib.crc32(code.encode())]).generate_state(1)[0])
+
+
+def base_seed(rng: Any) -> int:
+    """An integer base seed from ``rng`` (None -> 0, int, or a Generator)."""
+    if rng is None:
+        return 0
+    if isinstance(rng, (int, np.integer)):
+        return int(rng)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, 2**62))
+    raise TypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
+
+
+class PValueMethod:
+    """Base class: ``compute(spec, observed, n, d, null, options, seed) -> (pvalue, info)``."""
+
+    def compute(
+        self, spec: TestSpec, observed: float, n: int, d: int, null: str,
+        options: Mapping[str, Any], seed: int,
+    ) -> tuple[float, PValueInfo]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Asymptotic(PValueMethod):
+    """Use the test's asymptotic (or exact) null law."""
+
+    def compute(self, spec, observed, n, d, null, options, seed):
+        if spec.asymptotic is None:
+            raise ValueError(f"{spec.code} has no asymptotic p-value; use method='monte_carlo'")
+        p, description = spec.asymptotic(observed, n, d, null, dict(options))
+        valid = spec.asymptotic_valid is None or spec.asymptotic_valid(n, d, null, dict(options))
+        if not valid:
+            description += " (outside the (n, d) range where its size was validated)"
+        kind = "exact" if description.startswith("exact") else "asymptotic"
+        return float(min(max(p, 0.0), 1.0)), PValueInfo(method=kind, description=description)
+
+
+@dataclass(frozen=True)
+class MonteCarlo(PValueMethod):
+    """Monte Carlo p-value from B statistics simulated under N(0, I).
+
+    Parameters
+    ----------
+    n_resamples : int, optional
+        B; default is the test's own (999 for most).
+    cache : bool
+        Read and write simulated null distributions under :func:`cache_dir`.
+    """
+
+    n_resamples: int | None = None
+    cache: bool = True
+
+    def compute(self, spec, observed, n, d, null, options, seed):
+        b = self.n_resamples or spec.default_resamples
+        n_sim = min(n, spec.mc_max_n) if spec.mc_max_n else n
+        null_stats, cache_state = simulate_null(
+            spec, n_sim, d, null, options, b, seed, use_cache=self.cache
+        )
+        if spec.two_sided:
+            t, sims = abs(observed), np.abs(null_stats)
+        else:
+            t, sims = observed, null_stats
+        tol = 1e-12 * max(1.0, abs(t))
+        count = int(np.count_nonzero(sims >= t - tol))
+        p = (1 + count) / (b + 1)
+        where = f"n = {n_sim}" + ("" if n_sim == n else f" (the null law is n-stable beyond {spec.mc_max_n})")
+        fitted = ", each fitted and whitened" if null == "gaussian" else ""
+        desc = f"Monte Carlo: {b} N(0, I) samples at {where}, d = {d}{fitted}"
+        return p, PValueInfo(
+            method="monte_carlo", description=desc, n_resamples=b, seed=seed,
+            n_simulated=n_sim, cache=cache_state,
+        )
+
+
+@dataclass(frozen=True)
+class Auto(PValueMethod):
+    """The asymptotic law where validated at (n, d), else Monte Carlo."""
+
+    n_resamples: int | None = None
+
+    def compute(self, spec, observed, n, d, null, options, seed):
+        if spec.asymptotic is not None and (
+            spec.asymptotic_valid is None or spec.asymptotic_valid(n, d, null, dict(options))
+        ):
+            return Asymptotic().compute(spec, observed, n, d, null, options, seed)
+        return MonteCarlo(self.n_resamples).compute(spec, observed, n, d, null, options, seed)
+
+
+def resolve_method(method: Any) -> PValueMethod:
+    """Accept a :class:`PValueMethod` or one of "auto", "asymptotic", "monte_carlo"."""
+    if isinstance(method, PValueMethod):
+        return method
+    names = {"auto": Auto, "asymptotic": Asymptotic, "monte_carlo": MonteCarlo, "mc": MonteCarlo}
+    if isinstance(method, str) and method in names:
+        return names[method]()
+    raise ValueError(
+        f"method must be 'auto', 'asymptotic', 'monte_carlo' or a PValueMethod; got {method!r}"
+    )
+
+
+# -- simulation and its cache ---------------------------------------------------------
+
+def _cache_key(spec, n, d, null, options, b, seed) -> str:
+    from . import __version__
+
+    payload = json.dumps(
+        [spec.code, spec.version, CACHE_FORMAT, __version__, null, n, d, b, seed,
+         sorted((k, repr(v)) for k, v in options.items())],
+    )
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return f"{spec.code}-{null}-n{n}-d{d}-B{b}-{digest}.npy"
+
+
+def _load(path: Path, b: int) -> np.ndarray | None:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception:
+        return None
+    if arr.dtype != np.float64 or arr.shape != (b,) or not np.isfinite(arr).all():
+        return None
+    return arr
+
+
+def _save(path: Path, arr: np.ndarray) -> bool:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, arr, allow_pickle=False)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
+
+
+def _draw_statistics(spec, n, d, null, options, b, seed) -> np.ndarray:
+    if spec.simulate is not None:
+        return np.asarray(spec.simulate(n, d, null, b, np.random.default_rng(seed), dict(options)),
+                          dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    per = max(1, min(b, _BATCH_FLOATS // max(1, n * d)))
+    out = np.empty(b, dtype=np.float64)
+    show = sys.stderr.isatty() and n * d * b > 50_000_000
+    start = time.monotonic()
+    done = 0
+    while done < b:
+        m = min(per, b - done)
+        x = rng.standard_normal((m, n, d))
+        if null == "gaussian":
+            x = whiten_batch(x)
+        out[done:done + m] = spec.kernel(x, null=null, **options)
+        done += m
+        if show and time.monotonic() - start > 1.0:
+            print(f"\rgausstest: simulating null of {spec.code} [{null}] n={n} d={d}: "
+                  f"{done}/{b}", end="", file=sys.stderr, flush=True)
+    if show and time.monotonic() - start > 1.0:
+        print(" (cached for next time)", file=sys.stderr, flush=True)
+    return out
+
+
+def simulate_null(
+    spec: TestSpec, n: int, d: int, null: str, options: Mapping[str, Any], b: int, seed: int,
+    *, use_cache: bool = True,
+) -> tuple[np.ndarray, str]:
+    """B null statistics of ``spec`` at (n, d), from the disk cache when present.
+
+    A corrupt, truncated or mismatched cache file is ignored and rebuilt.
+    Returns the statistics and "hit", "built" or "off".
+    """
+    if use_cache:
+        path = cache_dir() / _cache_key(spec, n, d, null, options, b, seed)
+        cached = _load(path, b) if path.exists() else None
+        if cached is not None:
+            return cached, "hit"
+    stats = _draw_statistics(spec, n, d, null, options, b, seed)
+    if not np.isfinite(stats).all():
+        raise RuntimeError(f"simulated null of {spec.code} produced non-finite values")
+    if use_cache and _save(path, stats):
+        return stats, "built"
+    return stats, "off"

@@ -1,0 +1,130 @@
+"""The registry of tests: one frozen :class:`TestSpec` per test code.
+
+A spec holds everything the battery, the p-value methods and the CLI need:
+the family, the nulls it supports, a pure batched kernel (``(B, n, d) -> (B,)``)
+used for Monte Carlo, the observed-sample computation (statistic, effect,
+details), an optional asymptotic law with the (n, d) range where its size was
+validated, and a plain-words finding for when it rejects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .errors import TooFewSamplesError, UnknownTestError
+from .pvalues import base_seed, resolve_method, test_seed
+from .results import TestResult
+from .sample import Sample, as_sample, check_null
+
+__all__ = ["TestSpec", "Observation", "REGISTRY", "register", "get_spec", "run_test", "list_tests"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Observation:
+    """What a test computes on the observed sample, before its p-value."""
+
+    statistic: float
+    effect: float | None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    #: statistic / n -> rate used for detectable_n (None: not available)
+    rate: float | None = None
+    #: the quantity Monte Carlo compares, when it must differ from ``statistic`` (same
+    #: ordering, better conditioned: e.g. Henze-Zirkler's T - 1 at high d)
+    mc_statistic: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TestSpec:
+    """Everything known about one test.
+
+    ``kernel(x, null=..., **options)`` maps prepared batches ``(B, n, d)`` to B
+    statistics; ``observe(sample, null, options)`` returns the :class:`Observation`
+    on the data, whose ``statistic`` must equal the kernel on the prepared data.
+    """
+
+    __test__ = False
+
+    code: str
+    family: str
+    title: str
+    nulls: tuple[str, ...]
+    kernel: Callable[..., np.ndarray] | None
+    observe: Callable[[Sample, str, dict], Observation]
+    effect_name: str
+    asymptotic: Callable[[float, int, int, str, dict], tuple[float, str]] | None = None
+    asymptotic_valid: Callable[[int, int, str, dict], bool] | None = None
+    simulate: Callable[..., np.ndarray] | None = None
+    mc_max_n: int | None = 1000
+    default_resamples: int = 999
+    two_sided: bool = False
+    min_n: Callable[[int, str], int] = lambda d, null: 3
+    finding: Callable[[TestResult], str] | None = None
+    quadratic: bool = False
+    version: int = 1
+
+    def __repr__(self) -> str:
+        return f"TestSpec({self.code!r}, family={self.family!r}, nulls={self.nulls})"
+
+
+REGISTRY: dict[str, TestSpec] = {}
+
+
+def register(spec: TestSpec) -> TestSpec:
+    if spec.code in REGISTRY:
+        raise ValueError(f"test {spec.code!r} registered twice")
+    REGISTRY[spec.code] = spec
+    return spec
+
+
+def get_spec(code: str) -> TestSpec:
+    try:
+        return REGISTRY[code]
+    except KeyError:
+        raise UnknownTestError(
+            f"unknown test {code!r}; known tests: {', '.join(sorted(REGISTRY))}"
+        ) from None
+
+
+def list_tests() -> list[TestSpec]:
+    return [REGISTRY[k] for k in sorted(REGISTRY)]
+
+
+def run_test(
+    code: str, z: Any, *, null: str, method: Any = "auto", nan_policy: str = "raise",
+    rng: Any = None, options: Mapping[str, Any] | None = None,
+) -> TestResult:
+    """Run one registered test: validate, observe, and compute the p-value."""
+    spec = get_spec(code)
+    check_null(null)
+    if null not in spec.nulls:
+        raise ValueError(f"{code} supports null in {spec.nulls}; got {null!r}")
+    sample = as_sample(z, nan_policy=nan_policy)
+    if null == "gaussian":
+        sample.require_composite()
+    need = spec.min_n(sample.d, null)
+    if sample.n < need:
+        raise TooFewSamplesError(
+            f"{code} needs n >= {need} at d = {sample.d} under null={null!r}; got n = {sample.n}"
+        )
+    opts = dict(options or {})
+    obs = spec.observe(sample, null, opts)
+    seed = test_seed(base_seed(rng), f"{code}:{null}")
+    compared = obs.statistic if obs.mc_statistic is None else obs.mc_statistic
+    pvalue, info = resolve_method(method).compute(
+        spec, float(compared), sample.n, sample.d, null, opts, seed
+    )
+    details = dict(obs.details)
+    if sample.dropped_rows:
+        details["dropped_rows"] = sample.dropped_rows
+    detectable = None
+    if obs.rate is not None and obs.rate > 0 and "critical_value" in details:
+        detectable = float(details["critical_value"]) / obs.rate
+    return TestResult(
+        test=code, family=spec.family, null=null, statistic=float(obs.statistic),
+        pvalue=float(pvalue), pvalue_method=info,
+        effect=None if obs.effect is None else float(obs.effect), effect_name=spec.effect_name,
+        n=sample.n, d=sample.d, detectable_n=detectable, details=details,
+    )
