@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
@@ -43,11 +43,19 @@ def _pit(x: np.ndarray, null: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     n, d = x.shape[-2:]
     r = np.einsum("...ij,...ij->...i", x, x)
-    if null == "standard":
-        return r, stats.chi2.logcdf(r, d), stats.chi2.logsf(r, d)
-    t = np.clip(r / (n - 1), 0.0, 1.0)
-    a, b = d / 2.0, (n - d - 1) / 2.0
-    return r, stats.beta.logcdf(t, a, b), stats.beta.logsf(t, a, b)
+    if null == "standard":  # chi2(d) CDF / SF are regularized incomplete gammas
+        args = (d / 2.0, r / 2.0)
+        cdf, sf = special.gammainc, special.gammaincc
+    else:
+        args = (d / 2.0, (n - d - 1) / 2.0, np.clip(r / (n - 1), 0.0, 1.0))
+        cdf, sf = special.betainc, special.betaincc
+    lower = cdf(*args)
+    upper = 1.0 - lower
+    hi = lower > 0.5  # the complement is computed directly only where 1 - F loses digits
+    if hi.any():
+        upper[hi] = sf(*(a if np.ndim(a) == 0 else a[hi] for a in args))
+    tiny = np.finfo(float).tiny
+    return r, np.log(np.maximum(lower, tiny)), np.log(np.maximum(upper, tiny))
 
 
 def _scaled(edf: dict[str, np.ndarray], which: str, n: int) -> np.ndarray:

@@ -227,7 +227,7 @@ def whiten_batch(x: np.ndarray) -> np.ndarray:
     """
     c = x - x.mean(axis=-2, keepdims=True)
     n = x.shape[-2]
-    s = np.einsum("bni,bnj->bij", c, c) / n
+    s = np.matmul(np.swapaxes(c, -1, -2), c) / n
     w, v = np.linalg.eigh(s)
-    root_inv = np.einsum("bij,bj,bkj->bik", v, 1.0 / np.sqrt(w), v)
-    return c @ root_inv
+    root_inv = np.matmul(v / np.sqrt(w)[..., None, :], np.swapaxes(v, -1, -2))
+    return np.matmul(c, root_inv)
