@@ -33,6 +33,9 @@ def _check_array(arr: np.ndarray, where: str) -> np.ndarray:
 
 
 def _load_npy(path: Path) -> np.ndarray:
+    with path.open("rb") as fh:
+        if fh.read(6) != b"\x93NUMPY":
+            raise FileReadError(f"{path}: not a readable .npy file (no NumPy header)")
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
@@ -87,9 +90,11 @@ def _load_text(path: Path) -> np.ndarray:
     if not lines:
         raise FileReadError(f"{path}: is empty (no data rows)")
     delim = _sniff_delimiter(lines[0])
-    rows = list(csv.reader(_io.StringIO("\n".join(lines)), delimiter=delim or " ",
-                           skipinitialspace=True))
-    rows = [[c for c in row if c != ""] if delim is None else row for row in rows]
+    if delim is None:
+        rows = [ln.split() for ln in lines]
+    else:
+        rows = list(csv.reader(_io.StringIO("\n".join(lines)), delimiter=delim,
+                               skipinitialspace=True))
 
     def numeric(row):
         try:

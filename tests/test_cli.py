@@ -1,0 +1,188 @@
+"""The command line: exit codes 0 pass / 1 fail / 2 bad input, one-line errors, formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gausstest import example_path
+from gausstest.cli import main
+
+FAST = ["--select", "prior_match,mardia_kurtosis,radii"]
+
+
+@pytest.fixture
+def good(tmp_path):
+    z = np.random.default_rng(5).standard_normal((300, 3))
+    p = tmp_path / "good.npy"
+    np.save(p, z)
+    return p
+
+
+@pytest.fixture
+def bad(tmp_path):
+    z = np.random.default_rng(5).standard_normal((300, 3))
+    z[:, 1] *= 0.05
+    p = tmp_path / "collapsed.npy"
+    np.save(p, z)
+    return p
+
+
+def _one_line_error(err: str) -> None:
+    assert err.startswith("gausstest: error: ")
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+class TestCheck:
+    def test_pass_exit_0(self, good, capsys):
+        assert main(["check", str(good), *FAST]) == 0
+        assert "PASS" in capsys.readouterr().out
+
+    def test_fail_exit_1_with_reason(self, bad, capsys):
+        assert main(["check", str(bad), *FAST]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL" in out and "dimension 1" in out and "collapsed" in out
+
+    def test_worst_exit_over_inputs(self, good, bad, tmp_path, capsys):
+        assert main(["check", str(good), str(bad), *FAST]) == 1
+        assert main(["check", str(good), str(tmp_path / "missing.npy"), *FAST]) == 2
+
+    def test_json(self, bad, capsys):
+        assert main(["check", str(bad), "--json", *FAST]) == 1
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["verdict"] == "fail"
+
+    def test_pyproject_thresholds(self, good, tmp_path, monkeypatch, capsys):
+        (tmp_path / "pyproject.toml").write_text(
+            '[tool.gausstest]\nalpha = 0.01\nnull = "standard"\nselect = ["radii"]\n')
+        monkeypatch.chdir(tmp_path)
+        assert main(["check", str(good), "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["alpha"] == 0.01 and doc["null"] == "standard"
+        assert [r["test"] for r in doc["results"]] == ["radii"]
+        # a flag wins over the file
+        assert main(["check", str(good), "--json", "--alpha", "0.2"]) in (0, 1)
+        assert json.loads(capsys.readouterr().out)["alpha"] == 0.2
+
+    def test_bad_pyproject_key(self, good, tmp_path, monkeypatch, capsys):
+        (tmp_path / "pyproject.toml").write_text("[tool.gausstest]\nalhpa = 0.01\n")
+        monkeypatch.chdir(tmp_path)
+        assert main(["check", str(good)]) == 2
+        _one_line_error(capsys.readouterr().err)
+
+
+def _write(tmp_path, name, data=None, text=None, raw=None):
+    p = tmp_path / name
+    if data is not None:
+        np.save(p, data, allow_pickle=True)
+    elif text is not None:
+        p.write_text(text)
+    elif raw is not None:
+        p.write_bytes(raw)
+    return p
+
+
+@pytest.mark.parametrize("case, message", [
+    ("nan", "NaN or inf"),
+    ("inf", "NaN or inf"),
+    ("one_d", "2-D"),
+    ("one_row", "at least 3 rows"),
+    ("n_le_d", "n > d + 1"),
+    ("singular", "singular"),
+    ("csv_text", "non-numeric"),
+    ("object_npy", "never unpickles"),
+    ("missing", "no such file"),
+    ("empty", "empty"),
+])
+def test_bad_input_exit_2(tmp_path, capsys, case, message):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((40, 3))
+    if case == "nan":
+        z[4, 0] = np.nan
+        p = _write(tmp_path, "z.npy", z)
+    elif case == "inf":
+        z[4, 0] = np.inf
+        p = _write(tmp_path, "z.npy", z)
+    elif case == "one_d":
+        p = _write(tmp_path, "z.npy", z[:, 0])
+    elif case == "one_row":
+        p = _write(tmp_path, "z.npy", z[:1])
+    elif case == "n_le_d":
+        p = _write(tmp_path, "z.npy", rng.standard_normal((5, 4)))
+    elif case == "singular":
+        z[:, 2] = z[:, 0] - z[:, 1]
+        p = _write(tmp_path, "z.npy", z)
+    elif case == "csv_text":
+        p = _write(tmp_path, "z.csv", text="a,b\n1,2\nx,y\n")
+    elif case == "object_npy":
+        p = _write(tmp_path, "z.npy", np.array([[1, "a"], [2, "b"]], dtype=object))
+    elif case == "missing":
+        p = tmp_path / "nope.npy"
+    elif case == "empty":
+        p = _write(tmp_path, "z.csv", raw=b"")
+    code = main(["report", str(p), "--null", "both"])
+    err = capsys.readouterr().err
+    assert code == 2
+    _one_line_error(err)
+    assert message in err
+
+
+def test_singular_names_direction(tmp_path, capsys):
+    z = np.random.default_rng(1).standard_normal((40, 3))
+    z[:, 2] = 1.0
+    p = _write(tmp_path, "z.npy", z)
+    assert main(["report", str(p)]) == 2
+    assert "z[2]" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main([]) == 2
+    assert main(["report"]) == 2
+    assert main(["report", "x.npy", "--null", "nonsense"]) == 2
+    assert main(["frobnicate"]) == 2
+
+
+def test_unknown_test_code(good, capsys):
+    assert main(["report", str(good), "--select", "nonexistent"]) == 2
+    assert "unknown test 'nonexistent'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt, marker", [("text", "verdict:"), ("markdown", "# gausstest report"),
+                                         ("html", "<!DOCTYPE html>"), ("json", '"schema_version"')])
+def test_formats(good, fmt, marker, capsys):
+    assert main(["report", str(good), "--format", fmt, *FAST]) == 0
+    assert marker in capsys.readouterr().out
+
+
+def test_output_file_and_multiple_json(good, bad, tmp_path):
+    out = tmp_path / "r.json"
+    assert main(["report", str(good), str(bad), "--format", "json", "-o", str(out), *FAST]) == 1
+    docs = json.loads(out.read_text())
+    assert [d["verdict"] for d in docs] == ["pass", "fail"]
+
+
+def test_npz_key(tmp_path, capsys):
+    z = np.random.default_rng(2).standard_normal((100, 2))
+    np.savez(tmp_path / "z.npz", mu=z, logvar=z)
+    assert main(["report", str(tmp_path / "z.npz"), *FAST]) == 2
+    assert "--key" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "z.npz"), "--key", "mu", *FAST]) == 0
+
+
+def test_list_tests(capsys):
+    assert main(["tests"]) == 0
+    out = capsys.readouterr().out
+    assert "henze_zirkler" in out and "mardia_skewness" in out
+
+
+def test_console_script_on_example():
+    """The installed entry point runs the README's first command on the shipped example."""
+    proc = subprocess.run([sys.executable, "-m", "gausstest", "report", str(example_path())],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 1, proc.stderr
+    assert "dimension 5" in proc.stdout and "collapsed" in proc.stdout

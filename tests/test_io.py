@@ -1,0 +1,91 @@
+"""Reading files: .npy (memory-mapped), .npz, .csv/.txt; never unpickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from gausstest import FileReadError, example_path, load
+
+
+def test_npy_is_memory_mapped(tmp_path, rng):
+    a = rng.standard_normal((30, 3))
+    np.save(tmp_path / "z.npy", a)
+    out = load(tmp_path / "z.npy")
+    assert isinstance(out, np.memmap)
+    np.testing.assert_array_equal(out, a)
+
+
+def test_object_npy_is_refused_not_unpickled(tmp_path):
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+    with pytest.raises(FileReadError, match="never unpickles"):
+        load(tmp_path / "obj.npy")
+
+
+def test_pickle_file_refused(tmp_path):
+    p = tmp_path / "z.pkl"
+    p.write_bytes(pickle.dumps([1, 2, 3]))
+    with pytest.raises(FileReadError, match="never loads"):
+        load(p)
+
+
+def test_npz_only_array_and_key(tmp_path, rng):
+    a, b = rng.standard_normal((10, 2)), rng.standard_normal((12, 3))
+    np.savez(tmp_path / "one.npz", z=a)
+    np.testing.assert_array_equal(load(tmp_path / "one.npz"), a)
+    np.savez(tmp_path / "two.npz", mu=a, logvar=b)
+    with pytest.raises(FileReadError, match="--key"):
+        load(tmp_path / "two.npz")
+    np.testing.assert_array_equal(load(tmp_path / "two.npz", key="logvar"), b)
+    with pytest.raises(FileReadError, match="no array 'nope'"):
+        load(tmp_path / "two.npz", key="nope")
+
+
+def test_csv_with_header(tmp_path):
+    p = tmp_path / "z.csv"
+    p.write_text("z0,z1\n1.5,2\n-3,4e-1\n")
+    np.testing.assert_array_equal(load(p), [[1.5, 2.0], [-3.0, 0.4]])
+
+
+def test_txt_whitespace_and_comments(tmp_path):
+    p = tmp_path / "z.txt"
+    p.write_text("# latents\n1 2 3\n4  5\t6\n")
+    np.testing.assert_array_equal(load(p), [[1, 2, 3], [4, 5, 6]])
+
+
+def test_non_numeric_csv_names_row(tmp_path):
+    p = tmp_path / "z.csv"
+    p.write_text("a,b\n1,2\n3,oops\n")
+    with pytest.raises(FileReadError, match=r"row 3 has a non-numeric value 'oops'"):
+        load(p)
+
+
+def test_ragged_csv(tmp_path):
+    p = tmp_path / "z.csv"
+    p.write_text("1,2\n3\n")
+    with pytest.raises(FileReadError, match="row 2 has 1 values"):
+        load(p)
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("missing.npy", None, "no such file"),
+    ("empty.csv", b"", "empty"),
+    ("empty.npy", b"", "empty"),
+    ("garbage.npy", b"not a numpy file at all", "not a readable .npy"),
+    ("garbage.npz", b"PK not a zip", "not a readable .npz"),
+    ("z.parquet", b"abc", "unknown file type"),
+    ("blank.csv", b"\n\n# only a comment\n", "empty"),
+])
+def test_bad_files(tmp_path, name, content, message):
+    p = tmp_path / name
+    if content is not None:
+        p.write_bytes(content)
+    with pytest.raises(FileReadError, match=message):
+        load(p)
+
+
+def test_example_ships():
+    z = load(example_path())
+    assert z.shape == (2000, 16) and np.isfinite(z).all()
