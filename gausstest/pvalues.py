@@ -39,7 +39,7 @@ __all__ = [
     "resolve_method",
     "cache_dir",
     "simulate_null",
-    "test_seed",
+    "stream_seed",
 ]
 
 #: bump when any simulated statistic changes meaning, to invalidate old caches
@@ -62,7 +62,7 @@ def cache_dir() -> Path:
     return base / "gausstest"
 
 
-def test_seed(base: int, code: str) -> int:
+def stream_seed(base: int, code: str) -> int:
     """Seed of a test's own random stream: running a subset never changes another test."""
     return int(np.random.SeedSequence([base, zlib.crc32(code.encode())]).generate_state(1)[0])
 

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .errors import TooFewSamplesError, UnknownTestError
-from .pvalues import base_seed, resolve_method, test_seed
+from .pvalues import base_seed, resolve_method, stream_seed
 from .results import TestResult
 from .sample import Sample, as_sample, check_null
 
@@ -63,6 +63,9 @@ class TestSpec:
     min_n: Callable[[int, str], int] = lambda d, null: 3
     finding: Callable[[TestResult], str] | None = None
     quadratic: bool = False
+    #: under null="gaussian", is the statistic invariant to every affine map z -> zA + b
+    #: (False: only to coordinate-wise scaling and shifts, e.g. per-coordinate tests)
+    affine_invariant: bool = True
     version: int = 1
 
     def __repr__(self) -> str:
@@ -111,7 +114,7 @@ def run_test(
         )
     opts = dict(options or {})
     obs = spec.observe(sample, null, opts)
-    seed = test_seed(base_seed(rng), f"{code}:{null}")
+    seed = stream_seed(base_seed(rng), f"{code}:{null}")
     compared = obs.statistic if obs.mc_statistic is None else obs.mc_statistic
     pvalue, info = resolve_method(method).compute(
         spec, float(compared), sample.n, sample.d, null, opts, seed

@@ -1,0 +1,112 @@
+"""p-value methods and the on-disk cache of simulated null distributions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gausstest import Asymptotic, Auto, MonteCarlo, henze_zirkler, mardia_kurtosis, radii
+from gausstest.pvalues import cache_dir, resolve_method, simulate_null, stream_seed
+from gausstest.registry import REGISTRY
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_cache_dir_env(fresh_cache):
+    assert cache_dir() == fresh_cache
+
+
+def test_smallest_mc_pvalue_is_one_over_b_plus_one(rng):
+    z = rng.standard_normal((200, 3)) * 3
+    r = radii(z, method=MonteCarlo(n_resamples=99))
+    assert r.pvalue == pytest.approx(1 / 100)
+    assert r.pvalue_method.n_resamples == 99 and "99 N(0, I) samples" in r.pvalue_method.description
+
+
+def test_cache_hit_identical(fresh_cache, rng):
+    z = rng.standard_normal((60, 3))
+    a = mardia_kurtosis(z, null="gaussian")
+    b = mardia_kurtosis(z, null="gaussian")
+    assert a.pvalue_method.cache == "built" and b.pvalue_method.cache == "hit"
+    assert a.pvalue == b.pvalue
+    assert len(list(fresh_cache.glob("mardia_kurtosis-gaussian-*.npy"))) == 1
+
+
+def test_corrupt_cache_is_rebuilt_not_trusted(fresh_cache, rng):
+    z = rng.standard_normal((60, 3))
+    a = mardia_kurtosis(z, null="gaussian")
+    (path,) = fresh_cache.glob("mardia_kurtosis-gaussian-*.npy")
+    path.write_bytes(b"\x93NUMPY garbage")
+    b = mardia_kurtosis(z, null="gaussian")
+    assert b.pvalue_method.cache == "built" and b.pvalue == a.pvalue
+    # a well-formed file of the wrong length or with NaN is not trusted either
+    np.save(path, np.full(999, np.nan))
+    c = mardia_kurtosis(z, null="gaussian")
+    assert c.pvalue_method.cache == "built" and c.pvalue == a.pvalue
+    np.save(path, np.zeros(10))
+    assert mardia_kurtosis(z, null="gaussian").pvalue == a.pvalue
+
+
+def test_unwritable_cache_still_works(tmp_path, monkeypatch, rng):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(blocker / "sub"))
+    r = mardia_kurtosis(rng.standard_normal((40, 2)), null="gaussian")
+    assert r.pvalue_method.cache == "off" and 0 < r.pvalue <= 1
+
+
+def test_cache_key_separates_settings(fresh_cache, rng):
+    spec = REGISTRY["mardia_kurtosis"]
+    a, _ = simulate_null(spec, 30, 2, "gaussian", {}, 50, 1)
+    b, _ = simulate_null(spec, 31, 2, "gaussian", {}, 50, 1)
+    c, _ = simulate_null(spec, 30, 2, "gaussian", {}, 50, 2)
+    assert not np.array_equal(a, b) and not np.array_equal(a, c)
+    assert len(list(fresh_cache.iterdir())) == 3
+
+
+def test_seed_changes_mc_pvalue_and_is_reproducible(rng):
+    z = rng.standard_normal((80, 2))
+    z[:, 0] = rng.standard_t(6, size=80)
+    a = mardia_kurtosis(z, null="gaussian", rng=1).pvalue
+    assert mardia_kurtosis(z, null="gaussian", rng=1).pvalue == a
+    assert mardia_kurtosis(z, null="gaussian", rng=2).pvalue_method.seed != \
+        mardia_kurtosis(z, null="gaussian", rng=1).pvalue_method.seed
+
+
+def test_test_streams_are_independent():
+    assert stream_seed(0, "radii:standard") != stream_seed(0, "radii:gaussian")
+    assert stream_seed(0, "radii:standard") == stream_seed(0, "radii:standard")
+
+
+def test_auto_chooses_by_validity(rng):
+    z = rng.standard_normal((300, 3))
+    assert henze_zirkler(z).pvalue_method.method == "asymptotic"
+    assert henze_zirkler(rng.standard_normal((300, 12))).pvalue_method.method == "monte_carlo"
+
+
+def test_asymptotic_outside_validated_range_says_so(rng):
+    r = mardia_kurtosis(rng.standard_normal((30, 2)), method="asymptotic")
+    assert "outside the (n, d) range" in r.pvalue_method.description
+
+
+def test_resolve_method():
+    assert isinstance(resolve_method("auto"), Auto)
+    assert isinstance(resolve_method("asymptotic"), Asymptotic)
+    assert isinstance(resolve_method("monte_carlo"), MonteCarlo)
+    m = MonteCarlo(n_resamples=10)
+    assert resolve_method(m) is m
+    with pytest.raises(ValueError, match="method must be"):
+        resolve_method("bootstrap")
+
+
+def test_mc_simulated_below_n_is_stated(rng):
+    r = henze_zirkler(rng.standard_normal((1500, 2)), method=MonteCarlo(99))
+    assert r.pvalue_method.n_simulated == 1000
+    assert "n-stable" in r.pvalue_method.description
