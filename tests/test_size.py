@@ -1,0 +1,32 @@
+"""Size of every registered test with its default p-value method.
+
+Fast subset (CI): every test and null at (n, d) = (50, 2) with R = 300.
+Slow (pytest -m slow): R = 2000 at (50, 2), (200, 5), (1000, 20), (2000, 64); the rate must
+lie in [0.035, 0.065]. The committed table is tests/size/size_table.md (python tests/size_table.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gausstest.registry import REGISTRY
+from gausstest.simulation import rejection_rate
+
+PAIRS = [(c, nl) for c in sorted(REGISTRY) for nl in REGISTRY[c].nulls]
+GRID = [(50, 2), (200, 5), (1000, 20), (2000, 64)]
+
+
+@pytest.mark.parametrize("code, null", PAIRS)
+def test_size_fast(code, null):
+    res = rejection_rate(code, null, 50, 2, reps=300, seed=1)
+    assert res["within_band"], res
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n, d", GRID)
+@pytest.mark.parametrize("code, null", PAIRS)
+def test_size_slow(code, null, n, d):
+    if (null == "gaussian" and n <= d + 1) or n < REGISTRY[code].min_n(d, null):
+        pytest.skip("not defined at this (n, d)")
+    res = rejection_rate(code, null, n, d, reps=2000, seed=2026)
+    assert 0.035 <= res["rate"] <= 0.065, res
