@@ -107,7 +107,7 @@ HENZE_ZIRKLER = register(TestSpec(
     nulls=("standard", "gaussian"), kernel=_hz_kernel, observe=_hz_observe,
     effect_name="BHEP weighted L2 distance of characteristic functions, (T - 1)/n",
     asymptotic=_hz_asymptotic, asymptotic_valid=_hz_valid, mc_max_n=1000,
-    quadratic=True, finding=_hz_finding,
+    quadratic=True, default_resamples=1999, finding=_hz_finding,
 ))
 
 
@@ -128,7 +128,7 @@ def henze_zirkler(
     method : "auto", "asymptotic", "monte_carlo" or a PValueMethod
         ``"auto"`` uses the lognormal approximation for the composite null with the
         usual beta where its size was validated (d <= 5, n >= 100); Monte Carlo
-        otherwise (B = 999, simulated at min(n, 1000) with the observed beta, the
+        otherwise (B = 1999, simulated at min(n, 1000) with the observed beta, the
         statistic's null law being n-stable for fixed beta).
 
     Returns

@@ -72,13 +72,16 @@ def _parser() -> argparse.ArgumentParser:
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
 
     rep = sub.add_parser("report", help="print a report for each file")
-    rep.add_argument("files", nargs="+", metavar="FILE", help=".npy, .npz, .csv or .txt")
+    rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
+    rep.add_argument("--example", action="store_true",
+                     help="also report on the shipped example latents (2000 x 16 VAE-like means)")
     rep.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     rep.add_argument("--output", "-o", help="write the report here instead of stdout")
     common(rep)
 
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
-    chk.add_argument("files", nargs="+", metavar="FILE")
+    chk.add_argument("files", nargs="*", metavar="FILE")
+    chk.add_argument("--example", action="store_true", help="also check the shipped example latents")
     chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
     common(chk)
 
@@ -135,6 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     if args.command == "tests":
         return _list_tests(sys.stdout)
+    if args.example:
+        from .io import example_path
+
+        args.files.append(str(example_path()))
+    if not args.files:
+        print(f"gausstest: error: {args.command} needs at least one FILE (or --example)", file=sys.stderr)
+        return EXIT_INPUT
     try:
         opts = _options(args, _pyproject_config(Path.cwd()))
         if not 0 < opts["alpha"] < 1:

@@ -110,7 +110,7 @@ class MonteCarlo(PValueMethod):
     Parameters
     ----------
     n_resamples : int, optional
-        B; default is the test's own (999 for most).
+        B; default is the test's own (4999 for linear-time tests, 1999 for O(n^2) ones).
     cache : bool
         Read and write simulated null distributions under :func:`cache_dir`.
     """

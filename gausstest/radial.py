@@ -142,7 +142,7 @@ RADII = register(TestSpec(
     nulls=("standard", "gaussian"), kernel=_radii_kernel, observe=_radii_observe,
     effect_name="KS distance between the radii's EDF and their null CDF",
     asymptotic=_radii_asymptotic, asymptotic_valid=_radii_valid, simulate=_radii_simulate,
-    mc_max_n=5000, finding=_radii_finding,
+    mc_max_n=2000, finding=_radii_finding,
 ))
 _RADII_PLAIN = TestSpec(
     code="radii", family="radial", title="Radii CDF", nulls=("standard", "gaussian"),
@@ -182,12 +182,12 @@ def radii(
     -----
     Standard null: the u_i are iid uniform, so the null law of each statistic is
     distribution-free. KS uses the exact law (scipy ``kstwo``); A^2 and W^2
-    are calibrated by Monte Carlo on uniforms (B = 999, at min(n, 5000): both
+    are calibrated by Monte Carlo on uniforms (B = 4999, at min(n, 2000): both
     converge quickly to their limit laws).
     Composite null: the u_i are not independent (the r_i sum to n d), so plain
     KS/AD p-values are not exact. The statistic is affine invariant, so Monte Carlo
-    on whitened N(0, I) samples of the same (n, d) is exact (B = 999, at
-    min(n, 5000), validated by the size checks).
+    on whitened N(0, I) samples of the same (n, d) is exact (B = 4999, at
+    min(n, 2000), validated by the size checks).
 
     References
     ----------
