@@ -195,7 +195,7 @@ def doornik_hansen(
     Examples
     --------
     >>> import numpy as np
-    >>> from gausstest import doornik_hansen
+    >>> from gausstest.omnibus import doornik_hansen
     >>> rng = np.random.default_rng(0)
     >>> z = rng.standard_normal((300, 3)) @ [[1, 0.5, 0], [0, 1, 0], [0, 0, 2]]
     >>> doornik_hansen(z).pvalue > 0.05, doornik_hansen(np.exp(z)).pvalue < 0.001
@@ -389,7 +389,7 @@ def royston(
     Examples
     --------
     >>> import numpy as np
-    >>> from gausstest import royston
+    >>> from gausstest.omnibus import royston
     >>> rng = np.random.default_rng(0)
     >>> z = rng.standard_normal((200, 3))
     >>> royston(z).pvalue > 0.05, royston(z ** 3).pvalue < 0.001
