@@ -234,7 +234,7 @@ COVERAGE = register(TestSpec(
     code="coverage", family="coverage", title="k-NN coverage and precision",
     nulls=("standard",), kernel=_cov_kernel, observe=_cov_observe,
     effect_name="largest deficit of coverage or precision below its null mean",
-    simulate=_cov_simulate, mc_max_n=None, default_resamples=999,
+    simulate=_cov_simulate, mc_max_n=None, default_resamples=1999,
     min_n=lambda d, null: 7, finding=_cov_finding, quadratic=True, version=2,
 ))
 
@@ -288,13 +288,14 @@ def coverage(
     precision's null mean depends on d. Distances come from the blocked engine (memory
     O(block^2)).
 
-    The null law is simulated conditionally on the reference sample: B = 1999 N(0, I)
+    The null law is simulated conditionally on the reference sample: B N(0, I)
     latent samples of the same size against the same reference points, which makes
     the p-value exact. The standardizing means and sds come from a separate cached
     pilot of 300 draws; they only weigh the three components, the Monte Carlo
-    (B = 999) calibrates the maximum. First call at n = 10,000, d = 64
-    (n_used = m = 1000): 1300 draws of 20 ms, about 25 s on one core of a loaded
-    machine, then instant from the cache.
+    (B = 1999, as for every O(n^2) test: with one cached null draw, B = 999 left the
+    size at (1000, 20) at 0.067) calibrates the maximum. First call at n = 10,000,
+    d = 64 (n_used = m = 1000): 2300 draws of about 20 ms, 35-50 s on one core of a
+    loaded machine (about 25 s with B = 999), then instant from the cache.
 
     The effect depends on n only through the k-NN scale: for a hole of fixed prior
     mass the coverage deficit tends to a limit as n = m grows (k fixed). kNN balls
