@@ -100,7 +100,10 @@ class Asymptotic(PValueMethod):
         if not valid:
             description += " (outside the (n, d) range where its size was validated)"
         kind = "exact" if description.startswith("exact") else "asymptotic"
-        return float(min(max(p, 0.0), 1.0)), PValueInfo(method=kind, description=description)
+        # a p-value is never 0: a law's tail that underflows is reported as the
+        # smallest positive double
+        p = float(min(max(p, np.finfo(float).tiny), 1.0))
+        return p, PValueInfo(method=kind, description=description)
 
 
 @dataclass(frozen=True)
