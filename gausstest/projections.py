@@ -247,8 +247,9 @@ PROJECTIONS = register(TestSpec(
     effect_name="KS distance between the worst (or mean) 1-D projection and N(0, 1)",
     simulate=_simulate, mc_max_n=MC_MAX_N, default_resamples=1999, finding=_finding,
     min_n=lambda d, null: 5 if null == "standard" else d + 3,
-    **({"affine_invariant": False}
-       if "affine_invariant" in getattr(TestSpec, "__dataclass_fields__", {}) else {}),
+    # random directions act on whitened residuals: the statistic changes under z -> zA + b
+    # (the residuals rotate), though its null law does not (see Notes)
+    affine_invariant=False,
 ))
 
 
