@@ -28,6 +28,13 @@ from .prior import prior_match  # noqa: E402
 from .moments import mardia_kurtosis, mardia_skewness  # noqa: E402
 from .charfun import henze_zirkler  # noqa: E402
 from .radial import radii  # noqa: E402
+from .pairdist import pairwise_distances  # noqa: E402
+from .distances import cramer_wold, energy, mmd  # noqa: E402
+from .projections import projections  # noqa: E402
+from .marginals import marginals  # noqa: E402
+from .omnibus import doornik_hansen, royston  # noqa: E402
+from .identity import covariance_test, mean_test  # noqa: E402
+from .coverage import coverage  # noqa: E402
 
 from .report import Report  # noqa: E402
 from .battery import DEFAULT_BATTERY, assess  # noqa: E402
@@ -38,6 +45,8 @@ __all__ = [
     "Asymptotic", "Auto", "MonteCarlo", "REGISTRY", "DEFAULT_BATTERY", "list_tests",
     "load", "example_path",
     "prior_match", "mardia_skewness", "mardia_kurtosis", "henze_zirkler", "radii",
+    "pairwise_distances", "energy", "mmd", "cramer_wold", "projections", "marginals",
+    "doornik_hansen", "royston", "mean_test", "covariance_test", "coverage",
     "InputError", "ShapeError", "DtypeError", "NonFiniteError", "TooFewSamplesError",
     "SingularCovarianceError", "FileReadError", "UnknownTestError",
 ]

@@ -204,7 +204,28 @@ def _save(path: Path, arr: np.ndarray) -> bool:
         return False
 
 
+def _one_blas_thread():
+    """Context limiting BLAS to one thread while simulating.
+
+    The null is thousands of small matrix products; multithreaded OpenBLAS on them
+    spends more time synchronising than computing (100x slower seen on a loaded
+    2-core machine), so simulations run single-threaded.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _draw_statistics(spec, n, d, null, options, b, seed) -> np.ndarray:
+    with _one_blas_thread():
+        return _draw_statistics_unlimited(spec, n, d, null, options, b, seed)
+
+
+def _draw_statistics_unlimited(spec, n, d, null, options, b, seed) -> np.ndarray:
     if spec.simulate is not None:
         return np.asarray(spec.simulate(n, d, null, b, np.random.default_rng(seed), dict(options)),
                           dtype=np.float64)
