@@ -136,7 +136,7 @@ def harness_tests(include_external: bool = True) -> dict[str, HarnessTest]:
 
     out = {
         code: HarnessTest(code, tuple(spec.nulls), bool(spec.quadratic), spec.mc_max_n,
-                          spec.default_resamples)
+                          spec.resamples(spec.mc_max_n or 1000, 64))
         for code, spec in sorted(REGISTRY.items())
     }
     if include_external:

@@ -122,8 +122,8 @@ class MonteCarlo(PValueMethod):
     cache: bool = True
 
     def compute(self, spec, observed, n, d, null, options, seed):
-        b = self.n_resamples or spec.default_resamples
         n_sim = min(n, spec.mc_max_n) if spec.mc_max_n else n
+        b = self.n_resamples or spec.resamples(n_sim, d)
         null_stats, cache_state = simulate_null(
             spec, n_sim, d, null, options, b, seed, use_cache=self.cache
         )

@@ -61,7 +61,7 @@ class TestSpec:
     #: B of Monte Carlo p-values. With one cached null sample per (test, n, d), the
     #: conditional size has Monte Carlo sd sqrt(alpha(1-alpha)/B): 0.0031 at B = 4999
     #: (0.0069 at 999, too coarse to hold [0.035, 0.065] reliably); O(n^2) tests use 1999.
-    default_resamples: int = 4999
+    default_resamples: int | Callable[[int, int], int] = 4999
     two_sided: bool = False
     min_n: Callable[[int, str], int] = lambda d, null: 3
     finding: Callable[[TestResult], str] | None = None
@@ -70,6 +70,11 @@ class TestSpec:
     #: (False: only to coordinate-wise scaling and shifts, e.g. per-coordinate tests)
     affine_invariant: bool = True
     version: int = 1
+
+    def resamples(self, n: int, d: int) -> int:
+        """Default B at the simulated (n, d)."""
+        b = self.default_resamples
+        return int(b(n, d)) if callable(b) else int(b)
 
     def __repr__(self) -> str:
         return f"TestSpec({self.code!r}, family={self.family!r}, nulls={self.nulls})"
