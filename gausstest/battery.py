@@ -15,11 +15,15 @@ __all__ = ["assess", "DEFAULT_BATTERY", "MAX_QUADRATIC_N", "select_tests"]
 
 #: the default battery, in report order (see README "Which test catches what")
 DEFAULT_BATTERY: tuple[str, ...] = (
-    "prior_match",
-    "mardia_skewness",
-    "mardia_kurtosis",
-    "henze_zirkler",
-    "radii",
+    "prior_match",       # mean, scale, correlation, collapsed dimensions (exact at any n)
+    "mardia_skewness",   # asymmetry; the classic check, kept for comparability
+    "mardia_kurtosis",   # tails and shells, cheap
+    "henze_zirkler",     # affine-invariant omnibus (characteristic function)
+    "energy",            # omnibus distance to N(0, I); strong on mixtures and shape
+    "radii",             # shells and radial laws that fool Mardia's moments
+    "projections",       # clusters and bimodality along a direction; names it
+    "marginals",         # per-coordinate failures; names the dimensions
+    "coverage",          # holes and off-prior mass (k-NN coverage/precision)
 )
 
 #: rows beyond which O(n^2) tests run on a seeded subsample (the report says so)

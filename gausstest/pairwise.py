@@ -13,8 +13,8 @@ import numpy as np
 
 __all__ = ["DEFAULT_BLOCK", "iter_sqdist_blocks", "pairwise_sum", "gram_sum"]
 
-#: rows per block; a block of squared distances is DEFAULT_BLOCK^2 * 8 bytes (32 MiB)
-DEFAULT_BLOCK = 2048
+#: rows per block; a block of squared distances is DEFAULT_BLOCK^2 * 8 bytes (2 MiB); small blocks also skip more of the symmetric half
+DEFAULT_BLOCK = 512
 
 
 def iter_sqdist_blocks(
