@@ -140,6 +140,7 @@ class MonteCarlo(PValueMethod):
         return p, PValueInfo(
             method="monte_carlo", description=desc, n_resamples=b, seed=seed,
             n_simulated=n_sim, cache=cache_state,
+            null_quantile_95=float(np.quantile(sims, 0.95)),
         )
 
 

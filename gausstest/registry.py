@@ -131,8 +131,11 @@ def run_test(
     if sample.dropped_rows:
         details["dropped_rows"] = sample.dropped_rows
     detectable = None
-    if obs.rate is not None and obs.rate > 0 and "critical_value" in details:
-        detectable = float(details["critical_value"]) / obs.rate
+    crit = details.get("critical_value", info.null_quantile_95)
+    if obs.rate is not None and obs.rate > 0 and crit is not None and crit > 0:
+        # the statistic grows like n * rate under the alternative; it reaches the null's
+        # 95% quantile (about 50% power) near n = critical value / rate
+        detectable = float(crit) / obs.rate
     return TestResult(
         test=code, family=spec.family, null=null, statistic=float(obs.statistic),
         pvalue=float(pvalue), pvalue_method=info,

@@ -60,6 +60,8 @@ class PValueInfo:
     seed: int | None = None
     n_simulated: int | None = None
     cache: str | None = None
+    #: 95% quantile of the simulated null statistics (Monte Carlo only)
+    null_quantile_95: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,7 @@ class PValueInfo:
             "seed": self.seed,
             "n_simulated": self.n_simulated,
             "cache": self.cache,
+            "null_quantile_95": jsonable(self.null_quantile_95),
         }
 
 
