@@ -135,8 +135,8 @@ def harness_tests(include_external: bool = True) -> dict[str, HarnessTest]:
     from .registry import REGISTRY
 
     out = {
-        code: HarnessTest(code, tuple(spec.nulls), bool(spec.quadratic), spec.mc_max_n,
-                          spec.resamples(spec.mc_max_n or 1000, 64))
+        code: HarnessTest(code, tuple(spec.nulls), bool(spec.quadratic), spec.sim_cap(64),
+                          spec.resamples(spec.sim_cap(64) or 1000, 64))
         for code, spec in sorted(REGISTRY.items())
     }
     if include_external:

@@ -122,7 +122,8 @@ class MonteCarlo(PValueMethod):
     cache: bool = True
 
     def compute(self, spec, observed, n, d, null, options, seed):
-        n_sim = min(n, spec.mc_max_n) if spec.mc_max_n else n
+        cap = spec.sim_cap(d)
+        n_sim = min(n, cap) if cap else n
         b = self.n_resamples or spec.resamples(n_sim, d)
         null_stats, cache_state = simulate_null(
             spec, n_sim, d, null, options, b, seed, use_cache=self.cache
@@ -134,7 +135,7 @@ class MonteCarlo(PValueMethod):
         tol = 1e-12 * max(1.0, abs(t))
         count = int(np.count_nonzero(sims >= t - tol))
         p = (1 + count) / (b + 1)
-        where = f"n = {n_sim}" + ("" if n_sim == n else f" (the null law is n-stable beyond {spec.mc_max_n})")
+        where = f"n = {n_sim}" + ("" if n_sim == n else f" (the null law is n-stable beyond {cap})")
         fitted = ", each fitted and whitened" if null == "gaussian" else ""
         desc = f"Monte Carlo: {b} N(0, I) samples at {where}, d = {d}{fitted}"
         return p, PValueInfo(

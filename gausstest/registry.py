@@ -57,7 +57,13 @@ class TestSpec:
     asymptotic: Callable[[float, int, int, str, dict], tuple[float, str]] | None = None
     asymptotic_valid: Callable[[int, int, str, dict], bool] | None = None
     simulate: Callable[..., np.ndarray] | None = None
-    mc_max_n: int | None = 1000
+    #: Monte Carlo simulates at min(n, cap) rows, cap = mc_max_n (or mc_max_n(d));
+    #: None simulates at n
+    mc_max_n: int | None | Callable[[int], int | None] = 1000
+    #: rows above which the statistic itself is computed on a row-order-invariant seeded
+    #: subsample (d -> rows, or None): for statistics whose null law is not n-stable
+    #: at that d, so that the Monte Carlo null is simulated at exactly the rows used
+    subsample_above: Callable[[int], int | None] | None = None
     #: B of Monte Carlo p-values. With one cached null sample per (test, n, d), the
     #: conditional size has Monte Carlo sd sqrt(alpha(1-alpha)/B): 0.0031 at B = 4999
     #: (0.0069 at 999, too coarse to hold [0.035, 0.065] reliably); O(n^2) tests use 1999.
@@ -70,6 +76,11 @@ class TestSpec:
     #: (False: only to coordinate-wise scaling and shifts, e.g. per-coordinate tests)
     affine_invariant: bool = True
     version: int = 1
+
+    def sim_cap(self, d: int) -> int | None:
+        """Largest number of rows the Monte Carlo null is simulated at, for this d."""
+        cap = self.mc_max_n
+        return cap(d) if callable(cap) else cap
 
     def resamples(self, n: int, d: int) -> int:
         """Default B at the simulated (n, d)."""
@@ -103,6 +114,20 @@ def list_tests() -> list[TestSpec]:
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
 
+def _invariant_subsample(data: np.ndarray, m: int) -> np.ndarray:
+    """Indices of m rows chosen by a hash of each row's values: seeded, and the same rows
+    whatever their order (so results stay invariant to row order)."""
+    bits = np.ascontiguousarray(data, dtype=np.float64).view(np.uint64)
+    mult = np.random.default_rng(20261124).integers(1, 2**63, size=bits.shape[1],
+                                                   dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        h = (bits * mult).sum(axis=1, dtype=np.uint64)
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(32)
+    return np.sort(np.argsort(h, kind="stable")[:m])
+
+
 def run_test(
     code: str, z: Any, *, null: str, method: Any = "auto", nan_policy: str = "raise",
     rng: Any = None, options: Mapping[str, Any] | None = None,
@@ -121,6 +146,10 @@ def run_test(
             f"{code} needs n >= {need} at d = {sample.d} under null={null!r}; got n = {sample.n}"
         )
     opts = dict(options or {})
+    n_input = sample.n
+    limit = spec.subsample_above(sample.d) if spec.subsample_above is not None else None
+    if limit is not None and sample.n > limit:
+        sample = Sample(sample.data[_invariant_subsample(sample.data, limit)])
     obs = spec.observe(sample, null, opts)
     seed = stream_seed(base_seed(rng), f"{code}:{null}")
     compared = obs.statistic if obs.mc_statistic is None else obs.mc_statistic
@@ -128,7 +157,10 @@ def run_test(
         spec, float(compared), sample.n, sample.d, null, opts, seed
     )
     details = dict(obs.details)
-    if sample.dropped_rows:
+    if sample.n < n_input:
+        details["subsample"] = (f"computed on {sample.n} of {n_input} rows (a seeded, "
+                                "row-order-invariant subsample): its null law is not n-stable here")
+    if getattr(sample, "dropped_rows", 0):
         details["dropped_rows"] = sample.dropped_rows
     detectable = None
     crit = details.get("critical_value", info.null_quantile_95)
