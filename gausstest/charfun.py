@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 
 from .pairwise import iter_sqdist_blocks
-from .registry import Observation, TestSpec, register, run_test
+from .registry import Observation, TestSpec, high_d_subsample, register, run_test
 from .results import TestResult
 from .sample import Sample
 
@@ -123,11 +123,10 @@ HENZE_ZIRKLER = register(TestSpec(
     effect_name="BHEP weighted L2 distance of characteristic functions at beta = 1, (T_1 - 1)/n",
     asymptotic=_hz_asymptotic, asymptotic_valid=_hz_valid,
     # the null law of T at fixed beta is n-stable at moderate d (null simulated at 1000
-    # rows); at d > 20 the whitening bias (order d^2/n) is not: size 0.087 at
-    # (2000, 64) with a null simulated at 1000 rows. There the statistic is computed on
-    # at most 2000 rows and the null simulated at exactly the rows used.
-    mc_max_n=lambda d: 1000 if d <= 20 else 2000,
-    subsample_above=lambda d: None if d <= 20 else 2000,
+    # rows); at d > 20 it is not (size 0.087 at (2000, 64) with a null simulated at
+    # 1000 rows). There the statistic is computed on at most HIGH_D_ROWS rows and the
+    # null simulated at exactly the rows used.
+    mc_max_n=1000, subsample_above=high_d_subsample,
     quadratic=True, default_resamples=1999, finding=_hz_finding,
 ))
 
@@ -150,10 +149,11 @@ def henze_zirkler(
         ``"auto"`` uses the lognormal approximation for the composite null with the
         usual beta where its size was validated (d <= 5, n >= 100); Monte Carlo
         otherwise (B = 1999, simulated at min(n, 1000) with the observed beta, the
-        statistic's null law being n-stable for fixed beta at d <= 20). At d > 20 the
-        null law is not n-stable (the whitening bias is of order d^2/n): the statistic
-        is then computed on a seeded, row-order-invariant subsample of at most 2000
-        rows and the null simulated at exactly that many rows (``details["subsample"]``).
+        statistic's null law being n-stable for fixed beta at d <= 20). At d > 20 it
+        is not (size 0.087 at n = 2000, d = 64 with a null simulated at 1000 rows): the
+        statistic is then computed on a seeded, row-order-invariant subsample of at most
+        1000 rows, so the null is simulated at exactly the rows used
+        (``details["subsample"]`` says so).
 
     Returns
     -------

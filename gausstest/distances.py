@@ -29,7 +29,7 @@ import numpy as np
 from scipy import special
 
 from .pairwise import iter_sqdist_blocks
-from .registry import Observation, TestSpec, register, run_test
+from .registry import Observation, TestSpec, high_d_subsample, register, run_test
 from .results import TestResult
 from .sample import Sample
 
@@ -309,7 +309,7 @@ ENERGY = register(TestSpec(
     code="energy", family="distances", title="Energy statistic (Szekely-Rizzo)",
     nulls=("standard", "gaussian"), kernel=_energy_kernel, observe=_energy_observe,
     effect_name="energy distance to N(0, I) (unbiased U-statistic)",
-    mc_max_n=1000, quadratic=True, default_resamples=1999, finding=_energy_finding,
+    mc_max_n=1000, subsample_above=high_d_subsample, quadratic=True, default_resamples=1999, finding=_energy_finding,
 ))
 
 
@@ -346,6 +346,11 @@ def energy(
 
     Notes
     -----
+    At d > 20 the statistic is computed on a seeded, row-order-invariant subsample of at
+    most 1000 rows (``details["subsample"]``) and its null simulated at exactly those
+    rows: there the null law drifts with n (energy: size 0.0725 at n = 2000, d = 64 with
+    a null simulated at 1000 rows), so simulating at fewer rows than used is not valid.
+
     With Y, Y' iid N(0, I_d) (Szekely & Rizzo 2005):
 
     n E_n = n ( (2/n) sum_i E||z_i - Y|| - E||Y - Y'|| - n^{-2} sum_{i,j} ||z_i - z_j|| ),
@@ -522,7 +527,7 @@ MMD = register(TestSpec(
     code="mmd", family="distances", title="Maximum mean discrepancy to N(0, I)",
     nulls=("standard", "gaussian"), kernel=_mmd_kernel, observe=_mmd_observe,
     effect_name="squared MMD to N(0, I) (unbiased U-statistic)",
-    mc_max_n=1000, quadratic=True, default_resamples=1999, finding=_mmd_finding,
+    mc_max_n=1000, subsample_above=high_d_subsample, quadratic=True, default_resamples=1999, finding=_mmd_finding,
 ))
 
 
@@ -561,6 +566,11 @@ def mmd(
 
     Notes
     -----
+    At d > 20 the statistic is computed on a seeded, row-order-invariant subsample of at
+    most 1000 rows (``details["subsample"]``) and its null simulated at exactly those
+    rows: there the null law drifts with n (energy: size 0.0725 at n = 2000, d = 64 with
+    a null simulated at 1000 rows), so simulating at fewer rows than used is not valid.
+
     MMD^2 = E k(Z, Z') - 2 E k(Z, Y) + E k(Y, Y'), Y, Y' ~ N(0, I_d). For the Gaussian
     kernel, E_Y k(x, Y) = (s^2/(1+s^2))^{d/2} exp(-||x||^2 / (2(1+s^2))) and
     E k(Y, Y') = (s^2/(2+s^2))^{d/2}, so no reference sample is needed. The IMQ
@@ -685,7 +695,7 @@ CRAMER_WOLD = register(TestSpec(
     code="cramer_wold", family="distances", title="Cramer-Wold distance to N(0, I) (CWAE)",
     nulls=("standard", "gaussian"), kernel=_cw_kernel, observe=_cw_observe,
     effect_name="squared Cramer-Wold distance to N(0, I) at the sample's gamma (unbiased)",
-    mc_max_n=1000, quadratic=True, default_resamples=999, finding=_cw_finding,
+    mc_max_n=1000, subsample_above=high_d_subsample, quadratic=True, default_resamples=999, finding=_cw_finding,
 ))
 
 
@@ -725,6 +735,11 @@ def cramer_wold(
 
     Notes
     -----
+    At d > 20 the statistic is computed on a seeded, row-order-invariant subsample of at
+    most 1000 rows (``details["subsample"]``) and its null simulated at exactly those
+    rows: there the null law drifts with n (energy: size 0.0725 at n = 2000, d = 64 with
+    a null simulated at 1000 rows), so simulating at fewer rows than used is not valid.
+
     cw^2(X, N(0, I)) = int_{S^{d-1}} || sm_gamma(v'X) - N(0, 1 + gamma) ||_{L2}^2 dsigma(v),
     with sm_gamma the Gaussian-smoothed (variance gamma) density of the projections.
     Gaussian integrals and the spherical average E_v exp(-s (v'u)^2) = phi_d(s) =

@@ -114,6 +114,16 @@ def list_tests() -> list[TestSpec]:
     return [REGISTRY[k] for k in sorted(REGISTRY)]
 
 
+#: at d > 20 the null laws of the O(n^2) distance statistics drift with n (whitening and
+#: plug-in biases of order d^2/n): they are computed on at most this many rows there
+HIGH_D_ROWS = 1000
+
+
+def high_d_subsample(d: int) -> int | None:
+    """``subsample_above`` rule of the O(n^2) distance tests: HIGH_D_ROWS rows when d > 20."""
+    return HIGH_D_ROWS if d > 20 else None
+
+
 def _invariant_subsample(data: np.ndarray, m: int) -> np.ndarray:
     """Indices of m rows chosen by a hash of each row's values: seeded, and the same rows
     whatever their order (so results stay invariant to row order)."""
