@@ -37,6 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--grid", default=",".join(f"{n}x{d}" for n, d in GRID))
     ap.add_argument("--tests", default=None)
     ap.add_argument("--out", default=str(HERE / "size"))
+    ap.add_argument("--merge", default=None,
+                    help="comma-separated folders of later runs whose rows replace the same cells")
     args = ap.parse_args(argv)
     grid = [tuple(int(v) for v in cell.split("x")) for cell in args.grid.split(",")]
     codes = args.tests.split(",") if args.tests else sorted(REGISTRY)
@@ -48,6 +50,14 @@ def main(argv=None) -> int:
         with path.open() as fh:
             for row in csv.DictReader(fh):
                 done[(row["test"], row["null"], int(row["n"]), int(row["d"]), int(row["reps"]))] = row
+    for folder in (args.merge.split(",") if args.merge else []):
+        with (Path(folder) / "size_table.csv").open() as fh:
+            for row in csv.DictReader(fh):
+                stale = [k for k in done if k[:4] == (row["test"], row["null"], int(row["n"]), int(row["d"]))]
+                for k in stale:
+                    del done[k]
+                done[(row["test"], row["null"], int(row["n"]), int(row["d"]), int(row["reps"]))] = row
+        grid = []
     for n, d in grid:
         for code in codes:
             for null in REGISTRY[code].nulls:
@@ -65,6 +75,10 @@ def main(argv=None) -> int:
                     w.writerows(done.values())
                 print(f"{code:<22} {null:<9} n={n:<5} d={d:<3} rate={res['rate']:.4f} "
                       f"({res['method']}, {res['seconds']}s)", flush=True)
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, FIELDS)
+        w.writeheader()
+        w.writerows(done.values())
     rows = sorted(done.values(), key=lambda r: (r["test"], r["null"], int(r["n"])))
     lines = ["| test | null | n | d | R | size | within 3 MC s.e. | p-value method |",
              "|---|---|---:|---:|---:|---:|---|---|"]
