@@ -1,7 +1,8 @@
 """Command line: ``gausstest report FILE...``, ``gausstest check FILE``, ``gausstest tests``.
 
 Exit codes: 0 pass, 1 fail, 2 bad input or usage (worst over all inputs).
-Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore`` and ``--seed`` can
+Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed`` and
+``--weights`` can
 live in the ``[tool.gausstest]`` table of the pyproject.toml in the current folder
 or its parents; flags win over it.
 """
@@ -34,7 +35,7 @@ def _pyproject_config(start: Path) -> dict[str, Any]:
             except (OSError, tomllib.TOMLDecodeError) as exc:
                 raise InputError(f"{path}: could not read [tool.gausstest] ({exc})") from None
             conf = data.get("tool", {}).get("gausstest", {})
-            known = {"alpha", "null", "select", "ignore", "seed", "nan_policy"}
+            known = {"alpha", "null", "select", "ignore", "seed", "nan_policy", "weights"}
             unknown = set(conf) - known
             if unknown:
                 raise InputError(f"{path}: unknown [tool.gausstest] keys {sorted(unknown)}; "
@@ -47,6 +48,23 @@ def _csv_list(text: str | None) -> list[str] | None:
     if text is None:
         return None
     return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _weights(text: str | None) -> Any:
+    """"equal" or "code=w,code:null=w" -> what :func:`gausstest.assess` takes."""
+    if text is None or text.strip() == "equal":
+        return None if text is None else "equal"
+    out = {}
+    for item in _csv_list(text) or []:
+        key, sep, val = item.partition("=")
+        try:
+            out[key.strip()] = float(val)
+        except ValueError:
+            sep = ""
+        if not sep or not key.strip():
+            raise InputError(f"--weights: expected 'equal' or code=weight pairs "
+                             f"(e.g. radii=4,henze_zirkler:gaussian=2); got {item!r}")
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--ignore", help="comma-separated test codes (or code:null) to leave out")
         sp.add_argument("--key", help="array name inside an .npz file")
         sp.add_argument("--seed", type=int, help="base seed of Monte Carlo p-values (default 0)")
+        sp.add_argument("--weights", help="verdict weights: 'equal' (plain Holm) or "
+                                          "code=w[,code:null=w...] over the defaults")
         sp.add_argument("--nan-policy", choices=["raise", "omit"],
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
 
@@ -103,6 +123,7 @@ def _options(args, conf) -> dict[str, Any]:
         "ignore": ignore,
         "rng": int(pick("seed", 0)),
         "nan_policy": pick("nan_policy", "raise"),
+        "weights": _weights(args.weights) if args.weights is not None else conf.get("weights"),
     }
 
 

@@ -7,11 +7,17 @@ JSON schema (``schema_version`` 1; keys are only ever added):
 
 ``{"schema_version": 1, "gausstest_version": str, "n": int, "d": int,
 "alpha": float, "null": "standard"|"gaussian"|"both", "verdict": "pass"|"fail",
+"verdict_pvalue": float,
 "findings": [str], "prior": {...} | null, "notes": [str],
 "skipped": [{"test", "null", "reason"}],
 "results": [{"test", "family", "null", "statistic", "pvalue", "pvalue_method",
 "pvalue_info": {...}, "effect", "effect_name", "detectable_n", "n", "d",
-"adjusted_pvalue", "rejected", "details": {...}}]}``
+"adjusted_pvalue", "verdict_weight", "rejected", "details": {...}}]}``
+
+``adjusted_pvalue`` is the result's p-value under the verdict rule
+(:func:`closed_verdict`: weighted Holm within each null with the weights in
+``verdict_weight``, the composite null gated by the standard one); the verdict
+fails exactly when some adjusted p-value is <= alpha.
 """
 
 from __future__ import annotations
@@ -43,16 +49,70 @@ class Skipped:
     reason: str
 
 
-def _holm(pvalues: Sequence[float], alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.stats.multitest import multipletests
+def weighted_holm(pvalues: Sequence[float], weights: Sequence[float] | None = None) -> np.ndarray:
+    """Adjusted p-values of the weighted Holm step-down procedure.
 
-    reject, adjusted, _, _ = multipletests(np.asarray(pvalues, float), alpha=alpha, method="holm")
-    return reject, adjusted
+    Holm (1979, Scand. J. Statist. 6, 65-70, sect. 3) with weights ``w_i > 0``:
+    order the hypotheses by ``p_i / w_i``; at step ``j``, with ``W_j`` the total
+    weight of the hypotheses not yet rejected, reject ``H_(j)`` when
+    ``p_(j) <= alpha * w_(j) / W_j`` and stop at the first that is not. The adjusted
+    p-value is ``max_{k <= j} min(1, p_(k) W_k / w_(k))``, so ``H_i`` is rejected at
+    level alpha exactly when its adjusted p-value is <= alpha. The family-wise
+    error rate is at most alpha under any dependence between the p-values. Equal
+    weights give Holm's procedure (the same numbers as statsmodels'
+    ``multipletests(method="holm")``, which has no weights). NaN p-values are
+    left out and come back as NaN.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != p.shape:
+        raise ValueError(f"{p.size} p-values but {w.size} weights")
+    if np.any(~(w > 0)):
+        raise ValueError("weights must be positive")
+    adjusted = np.full_like(p, np.nan)
+    keep = np.flatnonzero(np.isfinite(p))
+    order = keep[np.lexsort((keep, p[keep] / w[keep]))]
+    remaining, running = float(w[keep].sum()), 0.0
+    for i in order:
+        running = max(running, min(1.0, p[i] * remaining / w[i]))
+        adjusted[i] = running
+        remaining -= w[i]
+    return adjusted
+
+
+def closed_verdict(nulls: Sequence[str], pvalues: Sequence[float],
+                   weights: Sequence[float] | None = None) -> np.ndarray:
+    """Adjusted p-values of the battery's verdict (the rule of :func:`gausstest.assess`).
+
+    Within each null the results are one family, adjusted by :func:`weighted_holm`.
+    When both nulls are present the two questions are nested (N(0, I) is one of
+    the N(mu, Sigma)), and the closed testing principle (Marcus, Peritz & Gabriel
+    1976, Biometrika 63, 655-660) applies: the prior-match hypothesis H_std is
+    rejected by its own family at level alpha, and the shape hypothesis H_gauss
+    only when its family rejects *and* H_std is rejected (H_std is the
+    intersection of the two). So a composite result's adjusted p-value is the
+    larger of its own and the smallest standard one, the family-wise error over
+    both questions stays at alpha, and each question is tested at the full alpha
+    (the verdict "fail" is H_std's rejection: a sample that is not Gaussian is not
+    N(0, I) either).
+    """
+    nulls = list(nulls)
+    p = np.asarray(pvalues, dtype=float)
+    w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    for nl in dict.fromkeys(nulls):
+        idx = np.array([i for i, x in enumerate(nulls) if x == nl])
+        adjusted[idx] = weighted_holm(p[idx], w[idx])
+    std = np.array([x == "standard" for x in nulls])
+    if std.any() and (~std).any():
+        gate = np.nanmin(adjusted[std]) if np.isfinite(adjusted[std]).any() else 1.0
+        adjusted[~std] = np.maximum(adjusted[~std], gate)
+    return adjusted
 
 
 @dataclass(frozen=True, kw_only=True)
 class Report:
-    """Results of a battery, the verdict (Holm over all results) and plain-words findings."""
+    """Results of a battery, the verdict (weighted Holm, closed over the two nulls) and findings."""
 
     n: int
     d: int
@@ -66,13 +126,17 @@ class Report:
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
     source: str | None = field(default=None)
+    weights: tuple[float, ...] = ()
 
     @classmethod
-    def build(cls, *, sample, null, alpha, results, skipped=(), notes=(), source=None) -> Report:
+    def build(cls, *, sample, null, alpha, results, weights=None, skipped=(), notes=(),
+              source=None) -> Report:
         from .prior import describe_prior
         from .registry import REGISTRY
 
-        reject, adjusted = _holm([r.pvalue for r in results], alpha)
+        weights = [1.0] * len(results) if weights is None else [float(w) for w in weights]
+        adjusted = closed_verdict([r.null for r in results], [r.pvalue for r in results], weights)
+        reject = adjusted <= alpha
         findings: list[str] = []
         for r, rej in zip(results, reject):
             if rej:
@@ -88,13 +152,14 @@ class Report:
                     findings.append(f"[prior_match, standard] {line}")
         verdict = "fail" if reject.any() else "pass"
         if verdict == "pass":
-            findings.insert(0, f"no test rejects at family-wise alpha = {alpha} (Holm over "
+            findings.insert(0, f"no test rejects at family-wise alpha = {alpha} (weighted Holm over "
                                f"{len(results)} results)")
         return cls(
             n=sample.n, d=sample.d, alpha=alpha, null=null, results=tuple(results),
             adjusted_pvalues=tuple(float(a) for a in adjusted),
             rejected=tuple(bool(x) for x in reject), verdict=verdict,
             findings=tuple(findings), skipped=tuple(skipped), notes=tuple(notes), source=source,
+            weights=tuple(weights),
         )
 
     def with_source(self, source: str) -> Report:
@@ -105,6 +170,11 @@ class Report:
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+    @property
+    def verdict_pvalue(self) -> float:
+        """The verdict's p-value: it fails exactly when this is <= ``alpha``."""
+        return float(min(self.adjusted_pvalues))
 
     def result(self, test: str, null: str | None = None) -> TestResult:
         """The result of ``test`` (under ``null`` if it ran under both)."""
@@ -118,9 +188,11 @@ class Report:
 
         prior = next((r for r in self.results if r.test == "prior_match"), None)
         rows = []
-        for r, adj, rej in zip(self.results, self.adjusted_pvalues, self.rejected):
+        weights = self.weights or (1.0,) * len(self.results)
+        for r, adj, rej, w in zip(self.results, self.adjusted_pvalues, self.rejected, weights):
             row = r.to_dict()
             row["adjusted_pvalue"] = jsonable(adj)
+            row["verdict_weight"] = w
             row["rejected"] = rej
             rows.append(row)
         return {
@@ -132,6 +204,7 @@ class Report:
             "alpha": self.alpha,
             "null": self.null,
             "verdict": self.verdict,
+            "verdict_pvalue": jsonable(self.verdict_pvalue),
             "findings": list(self.findings),
             "prior": None if prior is None else jsonable({
                 k: prior.details[k] for k in (
@@ -199,7 +272,7 @@ def render_text(doc: dict) -> str:
     if doc.get("source"):
         head = f"{doc['source']}: " + head
     lines.append(head)
-    lines.append(f"verdict: {doc['verdict'].upper()} (Holm, alpha = {doc['alpha']})")
+    lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']})")
     lines.append("")
     lines.append("findings:")
     lines += [f"  - {f}" for f in doc["findings"]]
@@ -215,7 +288,7 @@ def render_text(doc: dict) -> str:
         lines.append("")
         lines.append(title)
         w = max(len(r["test"]) for r in rows)
-        lines.append(f"  {'test':<{w}}  {'statistic':>11}  {'p-value':>9}  {'Holm p':>9}  "
+        lines.append(f"  {'test':<{w}}  {'statistic':>11}  {'p-value':>9}  {'adj. p':>9}  "
                      f"{'effect':>10}  method")
         for r in rows:
             mark = "  <- rejects" if r["rejected"] else ""
@@ -246,11 +319,11 @@ def render_text(doc: dict) -> str:
 def render_markdown(doc: dict) -> str:
     out = [f"# gausstest report{': ' + doc['source'] if doc.get('source') else ''}", "",
            f"n = {doc['n']}, d = {doc['d']}; **verdict: {doc['verdict'].upper()}** "
-           f"(Holm over {len(doc['results'])} results, alpha = {doc['alpha']})", "", "## Findings", ""]
+           f"(weighted Holm over {len(doc['results'])} results, alpha = {doc['alpha']})", "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
     for title, rows in _grouped(doc):
         out += ["", f"## {title}", "",
-                "| test | statistic | p-value | Holm p | effect | p-value method |",
+                "| test | statistic | p-value | adj. p | effect | p-value method |",
                 "|---|---:|---:|---:|---:|---|"]
         for r in rows:
             name = f"**{r['test']}**" if r["rejected"] else r["test"]
@@ -276,12 +349,12 @@ def render_html(doc: dict) -> str:
         "</head><body>",
         f"<h1>gausstest report{': ' + e(doc['source']) if doc.get('source') else ''}</h1>",
         f"<p>n = {doc['n']}, d = {doc['d']}. Verdict: <strong style='color:{colour}'>"
-        f"{doc['verdict'].upper()}</strong> (Holm, alpha = {doc['alpha']}).</p>",
+        f"{doc['verdict'].upper()}</strong> (weighted Holm, alpha = {doc['alpha']}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
     ]
     for title, rows in _grouped(doc):
         parts.append(f"<h2>{e(title)}</h2><table><tr><th>test</th><th>statistic</th>"
-                     "<th>p-value</th><th>Holm p</th><th>effect</th><th>p-value method</th></tr>")
+                     "<th>p-value</th><th>adj. p</th><th>effect</th><th>p-value method</th></tr>")
         for r in rows:
             cls = " class='rej'" if r["rejected"] else ""
             parts.append(

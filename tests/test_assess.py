@@ -48,10 +48,89 @@ def test_json_schema(gaussian_report):
         assert row["pvalue_method"] in ("asymptotic", "monte_carlo", "exact")
 
 
-def test_holm_adjustment(gaussian_report):
+def test_verdict_adjustment_is_the_closed_weighted_holm(gaussian_report):
+    from gausstest.battery import verdict_weights
+    from gausstest.report import closed_verdict
+    res = gaussian_report.results
+    want = closed_verdict([r.null for r in res], [r.pvalue for r in res],
+                          verdict_weights([(r.test, r.null) for r in res]))
+    np.testing.assert_allclose(gaussian_report.adjusted_pvalues, want)
+    assert gaussian_report.verdict_pvalue == pytest.approx(np.nanmin(want))
+
+
+class TestWeightedHolm:
+    def test_equal_weights_is_holm(self):
+        from statsmodels.stats.multitest import multipletests
+        from gausstest.report import weighted_holm
+        rng = np.random.default_rng(3)
+        for k in (1, 2, 5, 12):
+            p = rng.uniform(0, 0.2, k) ** 2
+            np.testing.assert_allclose(weighted_holm(p), multipletests(p, method="holm")[1],
+                                       rtol=1e-12)
+
+    def test_hand_computed(self):
+        from gausstest.report import weighted_holm
+        # weights 3, 1, 1 (total 5): order by p/w -> (0.01/3, 0.004/1, 0.03/1)
+        # steps: 0.01 * 5/3 = 0.01667; 0.004 * 2/1 = 0.008 -> running max 0.01667; 0.03 * 1/1
+        adj = weighted_holm([0.01, 0.004, 0.03], [3, 1, 1])
+        np.testing.assert_allclose(adj, [0.05 / 3, 0.05 / 3, 0.03])
+
+    def test_nan_left_out_and_bad_weights(self):
+        from gausstest.report import weighted_holm
+        adj = weighted_holm([0.01, np.nan, 0.02], [1, 1, 1])
+        assert np.isnan(adj[1]) and adj[0] == pytest.approx(0.02) and adj[2] == pytest.approx(0.02)
+        with pytest.raises(ValueError, match="positive"):
+            weighted_holm([0.1, 0.2], [1, 0])
+        with pytest.raises(ValueError, match="weights"):
+            weighted_holm([0.1, 0.2], [1])
+
+    @pytest.mark.parametrize("rho", [0.0, 0.8])
+    def test_family_wise_error_by_simulation(self, rho):
+        # p-values of equicorrelated one-sided z-tests under the global null
+        from scipy import stats
+        from gausstest.report import weighted_holm
+        rng = np.random.default_rng(11)
+        R, w = 20000, np.array([4.0, 4.0, 1.0, 1.0, 1.0])
+        common = rng.standard_normal((R, 1))
+        z = np.sqrt(rho) * common + np.sqrt(1 - rho) * rng.standard_normal((R, w.size))
+        p = stats.norm.sf(z)
+        fwer = np.mean([weighted_holm(row, w).min() <= 0.05 for row in p])
+        # independent: first step rejects w.p. 1 - prod(1 - 0.05 w_i / W) (exact for Holm's
+        # first step; later steps add nothing when no H is false)
+        exact = 1 - np.prod(1 - 0.05 * w / w.sum())
+        se = np.sqrt(0.05 * 0.95 / R)
+        if rho == 0:
+            assert abs(fwer - exact) < 4 * se
+        else:  # dependence makes it conservative, never liberal
+            assert fwer <= 0.05 + 4 * se and fwer > 0.02
+
+
+def test_closed_testing_both_nulls():
+    from gausstest.report import closed_verdict
+    nulls = ["standard", "standard", "gaussian", "gaussian"]
+    adj = closed_verdict(nulls, [0.2, 0.3, 0.001, 0.002])
+    # the shape family alone would reject, but H_gauss needs H_std rejected first
+    assert adj[2] == pytest.approx(0.4) and adj[3] == pytest.approx(0.4)  # Holm(0.2, 0.3) = 0.4
+    adj = closed_verdict(nulls, [0.004, 0.3, 0.001, 0.9])
+    assert adj[0] == pytest.approx(0.008) and adj[2] == pytest.approx(0.008)
+    assert adj[3] == pytest.approx(0.9)
+    # one null only: plain weighted Holm
+    np.testing.assert_allclose(closed_verdict(["gaussian"] * 2, [0.01, 0.5]), [0.02, 0.5])
+
+
+def test_weights_argument():
+    z = np.random.default_rng(5).standard_normal((200, 3))
+    rep = gt.assess(z, tests=FAST, null="standard", weights="equal")
     from statsmodels.stats.multitest import multipletests
-    p = [r.pvalue for r in gaussian_report.results]
-    np.testing.assert_allclose(gaussian_report.adjusted_pvalues, multipletests(p, method="holm")[1])
+    np.testing.assert_allclose(rep.adjusted_pvalues,
+                               multipletests([r.pvalue for r in rep.results], method="holm")[1])
+    heavy = gt.assess(z, tests=FAST, null="standard", weights={"radii": 100.0})
+    i = [r.test for r in heavy.results].index("radii")
+    assert heavy.adjusted_pvalues[i] <= rep.adjusted_pvalues[i] + 1e-12
+    with pytest.raises(ValueError, match="positive"):
+        gt.assess(z, tests=FAST, weights={"radii": -1})
+    with pytest.raises(ValueError, match="weights must be"):
+        gt.assess(z, tests=FAST, weights=[1, 2])
 
 
 def test_holm_controls_verdict():

@@ -147,6 +147,19 @@ def test_usage_errors_exit_2(capsys):
     assert main(["frobnicate"]) == 2
 
 
+def test_weights_flag(good, capsys):
+    assert main(["check", str(good), "--json", "--null", "standard", "--weights", "equal", *FAST]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert {r["verdict_weight"] for r in rows} == {1.0}
+    assert main(["check", str(good), "--json", "--weights", "radii=7,radii:gaussian=3", *FAST]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    w = {(r["test"], r["null"]): r["verdict_weight"] for r in rows}
+    assert w[("radii", "standard")] == 7.0 and w[("radii", "gaussian")] == 3.0
+    for bad in ("radii", "radii=x", "radii=-1"):
+        assert main(["check", str(good), "--weights", bad, *FAST]) == 2
+        _one_line_error(capsys.readouterr().err)
+
+
 def test_unknown_test_code(good, capsys):
     assert main(["report", str(good), "--select", "nonexistent"]) == 2
     assert "unknown test 'nonexistent'" in capsys.readouterr().err
