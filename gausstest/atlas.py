@@ -61,6 +61,7 @@ import numpy as np
 
 __all__ = [
     "run_atlas", "render", "main", "harness_tests", "load_test_modules", "read_results",
+    "read_pvalues", "append_pvalues", "PVALUES_FILE", "derive_verdict_rows", "verdict_margin",
     "COLUMNS", "FULL_GRID", "QUICK_GRID", "QUICK_ALTERNATIVES", "OPTIONAL_MODULES",
 ]
 
@@ -147,16 +148,20 @@ def harness_tests(include_external: bool = True) -> dict[str, HarnessTest]:
     return out
 
 
-def _pvalue_or_reject(label: str, z: np.ndarray, null: str, alpha: float) -> bool:
-    """Whether ``label`` rejects at ``alpha`` on ``z`` under ``null``."""
+def _pvalue(label: str, z: np.ndarray, null: str, alpha: float) -> float:
+    """The p-value of ``label`` on ``z`` under ``null`` (it rejects when <= ``alpha``).
+
+    For ``assess`` it is the verdict's smallest adjusted p-value (the verdict fails
+    exactly when it is <= alpha); for ``ext_scipy_bonferroni`` the Bonferroni bound.
+    """
     if label == "assess":
         from .battery import assess
 
-        return assess(z, null=null, alpha=alpha, rng=0).verdict == "fail"
+        return float(assess(z, null=null, alpha=alpha, rng=0).verdict_pvalue)
     if label == "ext_pingouin_hz":
         import pingouin
 
-        return float(pingouin.multivariate_normality(z, alpha=alpha).pval) <= alpha
+        return float(pingouin.multivariate_normality(z, alpha=alpha).pval)
     if label == "ext_scipy_bonferroni":
         from scipy import stats
 
@@ -164,10 +169,10 @@ def _pvalue_or_reject(label: str, z: np.ndarray, null: str, alpha: float) -> boo
             ps = [stats.kstest(z[:, j], "norm").pvalue for j in range(z.shape[1])]
         else:  # each coordinate normal with unknown mean and variance
             ps = [stats.shapiro(z[:, j]).pvalue for j in range(z.shape[1])]
-        return min(1.0, z.shape[1] * float(np.min(ps))) <= alpha
+        return min(1.0, z.shape[1] * float(np.min(ps)))
     from .registry import run_test
 
-    return run_test(label, z, null=null, rng=0).pvalue <= alpha
+    return float(run_test(label, z, null=null, rng=0).pvalue)
 
 
 def _skip_reason(t: HarnessTest, null: str, n: int, d: int, reps: int,
@@ -253,19 +258,22 @@ def run_unit(label: str, alternative: str, n: int, d: int, nulls: Sequence[str],
     counts = {nl: [0, 0, 0] for nl in nulls}  # rejections, done, errors
     errors: dict[str, str] = {}
     spent = {nl: 0.0 for nl in nulls}
+    pvals: dict[str, list[float]] = {nl: [] for nl in nulls}
     g = np.random.default_rng(cell_seed(seed, alternative, n, d))
     for _ in range(reps):
         z = sample(alternative, n, d, rng=g)
         for nl in nulls:
             t0 = time.perf_counter()
             try:
-                rej = _pvalue_or_reject(label, z, nl, alpha)
+                p = _pvalue(label, z, nl, alpha)
             except (InputError, np.linalg.LinAlgError) as exc:
                 counts[nl][2] += 1
                 errors.setdefault(nl, f"{type(exc).__name__}: {exc}"[:200])
+                pvals[nl].append(float("nan"))
             else:
-                counts[nl][0] += bool(rej)
+                counts[nl][0] += bool(p <= alpha)
                 counts[nl][1] += 1
+                pvals[nl].append(p)
             spent[nl] += time.perf_counter() - t0
     for nl in nulls:
         rej, done, err = counts[nl]
@@ -275,8 +283,10 @@ def run_unit(label: str, alternative: str, n: int, d: int, nulls: Sequence[str],
             status, note = "ok", f"{err} of {reps} replicates refused: {errors[nl]}"
         else:
             status, note = "ok", ""
-        rows.append(_row(label, nl, alternative, n, d, done, rej, alpha, status,
-                         note.replace("\n", " "), spent[nl], seed))
+        row = _row(label, nl, alternative, n, d, done, rej, alpha, status,
+                   note.replace("\n", " "), spent[nl], seed)
+        row["_pvalues"] = pvals[nl]
+        rows.append(row)
     return rows
 
 
@@ -285,7 +295,7 @@ def _warm_cache(label: str, n: int, d: int, nulls: Sequence[str]) -> None:
     z = np.random.default_rng(0).standard_normal((n, d))
     for nl in nulls:
         try:
-            _pvalue_or_reject(label, z, nl, 0.05)
+            _pvalue(label, z, nl, 0.05)
         except Exception:  # the cells report any error properly
             pass
 
@@ -299,6 +309,40 @@ def read_results(path: str | os.PathLike) -> list[dict]:
         return []
     with p.open(newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+#: per-replicate p-values, one line per (test, null, alternative, n, d); gzip members
+#: are appended as units finish (``gzip`` reads a multi-member file as one stream)
+PVALUES_FILE = "pvalues.csv.gz"
+_PV_COLUMNS = ("test", "null", "alternative", "n", "d", "seed", "pvalues")
+
+
+def append_pvalues(path: Path, row: dict, pvalues: Sequence[float]) -> None:
+    """Append the p-values of one cell (replicate order: the cell's sample order)."""
+    import gzip
+
+    text = " ".join("nan" if not math.isfinite(p) else f"{p:.6g}" for p in pvalues)
+    fields = [str(row[c]) for c in _PV_COLUMNS[:-1]] + [text]
+    new = not path.exists()
+    with gzip.open(path, "at", newline="") as fh:
+        if new:
+            fh.write(",".join(_PV_COLUMNS) + "\n")
+        fh.write(",".join(fields) + "\n")
+
+
+def read_pvalues(path: str | os.PathLike) -> dict[tuple, np.ndarray]:
+    """{(test, null, alternative, n, d): p-values of the R replicates} (last write wins)."""
+    import gzip
+
+    p = Path(path)
+    if not p.exists():
+        return {}
+    out = {}
+    with gzip.open(p, "rt", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            key = (rec["test"], rec["null"], rec["alternative"], int(rec["n"]), int(rec["d"]))
+            out[key] = np.array([float(x) for x in rec["pvalues"].split()], dtype=float)
+    return out
 
 
 def _key(row: dict) -> tuple:
@@ -391,6 +435,9 @@ def run_atlas(
 
     def emit(rows: list[dict]) -> None:
         for r in rows:
+            pv = r.pop("_pvalues", None)
+            if pv:
+                append_pvalues(out / PVALUES_FILE, r, pv)
             writer.writerow(r)
         fh.flush()
 
@@ -515,9 +562,97 @@ def render_markdown(rows: list[dict], published: list[dict] | None = None) -> st
                 vals.append("" if r is None or r["kind"] != "power" else _cell_text(r))
             if any(vals):
                 lines.append(f"| {t} | {nl} | " + " | ".join(vals) + " |")
+    lines += _margin_section(rows)
     lines += _agreement(rows, by)
     lines += _published(published or [], by)
     return "\n".join(lines) + "\n"
+
+
+def derive_verdict_rows(pvalues: dict[tuple, np.ndarray], alpha: float = 0.05,
+                        weights: Any = None, label: str = "verdict") -> list[dict]:
+    """Rows of the verdict of :func:`gausstest.assess`, from the stored p-values.
+
+    Every test sees the same samples of a cell (common random numbers), so the
+    verdict on replicate ``r`` is the verdict rule
+    (:func:`gausstest.report.closed_verdict` with the default battery and its
+    :data:`~gausstest.battery.VERDICT_WEIGHTS`) applied to the members' p-values on
+    replicate ``r``. ``assess`` computes exactly these p-values (same tests, same
+    seed), which ``tests/test_atlas.py`` checks sample by sample; deriving the
+    verdict here costs nothing, where calling ``assess`` would run the battery again.
+    A cell gets a row only when every member that the null admits has its p-values
+    (a member refused on a replicate is left out of that replicate, as ``assess``
+    skips a test that refuses).
+    """
+    from .battery import select_tests, verdict_weights
+    from .report import closed_verdict
+
+    cells = sorted({(nl, alt, n, d) for (_, nl, alt, n, d) in pvalues})
+    out = []
+    for nl, alt, n, d in cells:
+        members = select_tests(None, nl)
+        ps = [pvalues.get((code, nl, alt, n, d)) for code, _ in members]
+        if any(p is None for p in ps) or len({len(p) for p in ps}) != 1:
+            continue
+        m = np.column_stack(ps)  # (R, members)
+        w = verdict_weights(members, weights)
+        nulls = [nl] * len(members)
+        verdict_p = np.array([np.nanmin(closed_verdict(nulls, row, w))
+                              if np.isfinite(row).any() else np.nan for row in m])
+        ok = np.isfinite(verdict_p)
+        reps, rej = int(ok.sum()), int((verdict_p[ok] <= alpha).sum())
+        note = "derived from the stored p-values of " + "+".join(c for c, _ in members)
+        out.append(_row(label, nl, alt, n, d, reps, rej, alpha, "ok" if reps else "error",
+                        note, 0.0, ""))
+    return out
+
+
+def verdict_margin(rows: list[dict]) -> list[dict]:
+    """Per power cell: the verdict's rate, the best default-battery test's, the gap."""
+    from .battery import select_tests
+
+    by = {_key(r): r for r in rows if r["status"] == "ok"}
+    out = []
+    for key, r in sorted(by.items()):
+        t, nl, alt, n, d = key
+        if t != "verdict" or r["kind"] != "power":
+            continue
+        singles = [(by[(c, nl, alt, n, d)], c) for c, _ in select_tests(None, nl)
+                   if (c, nl, alt, n, d) in by]
+        if not singles:
+            continue
+        best, code = max(singles, key=lambda x: _f(x[0]["rate"]))
+        reps = int(r["reps"])
+        out.append({"null": nl, "alternative": alt, "n": n, "d": d, "verdict": _f(r["rate"]),
+                    "best": _f(best["rate"]), "best_test": code, "reps": reps,
+                    "gap": _f(best["rate"]) - _f(r["rate"])})
+    return out
+
+
+def _margin_section(rows: list[dict]) -> list[str]:
+    m = verdict_margin(rows)
+    out = ["", "## The verdict against the best single test", "",
+           "Power of `assess`'s verdict (derived from the stored p-values; see "
+           "`derive_verdict_rows`) against the most powerful default-battery test of the same "
+           "null in that cell, chosen after the fact (so the gap is an upper bound on what "
+           "the verdict gives up). Positive gap: the verdict is weaker.", ""]
+    if not m:
+        return out + ["(no cells with both the verdict and its members)"]
+    gaps = np.array([x["gap"] for x in m])
+    worst = m[int(np.argmax(gaps))]
+    out += [f"{len(m)} power cells; gap mean {gaps.mean():+.3f}, median {np.median(gaps):+.3f}, "
+            f"90th percentile {np.quantile(gaps, 0.9):+.3f}, max {gaps.max():+.3f} "
+            f"({worst['alternative']}, null {worst['null']}, n = {worst['n']}, d = {worst['d']}: "
+            f"verdict {worst['verdict']:.2f} vs {worst['best_test']} {worst['best']:.2f}); "
+            f"{int((gaps > 0.10).sum())} cells with a gap above 0.10.", "",
+            "| null | alternative | n | d | verdict | best single | test | gap |",
+            "|---|---|---|---|---|---|---|---|"]
+    for x in sorted(m, key=lambda x: -x["gap"]):
+        if x["gap"] > 0.02:
+            out.append(f"| {x['null']} | {x['alternative']} | {x['n']} | {x['d']} | "
+                       f"{x['verdict']:.2f} | {x['best']:.2f} | {x['best_test']} | "
+                       f"{x['gap']:+.2f} |")
+    out += ["", "Cells with a gap of at most 0.02 are not listed."]
+    return out
 
 
 def _agreement(rows: list[dict], by: dict) -> list[str]:
@@ -618,6 +753,9 @@ def render(results: str | os.PathLike, out_dir: str | os.PathLike,
     rows = read_results(res)
     if not rows:
         raise FileNotFoundError(f"no results in {res}; run `python -m gausstest.atlas run` first")
+    alpha = _f(rows[0]["alpha"])
+    rows = [r for r in rows if r["test"] != "verdict"]
+    rows += derive_verdict_rows(read_pvalues(res.parent / PVALUES_FILE), alpha)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pub = read_results(published) if published else []

@@ -352,6 +352,51 @@ class TestAtlasHarness:
         md = atlas.render_markdown([row])
         assert "0.20 **!**" in md and "1 size cell(s) outside the band" in md
 
+    def test_pvalues_file_matches_the_rates(self, tmp_path):
+        path = self._run(tmp_path)
+        pv = atlas.read_pvalues(tmp_path / atlas.PVALUES_FILE)
+        rows = _rows(path)
+        assert len(pv) == len(rows)
+        for r in rows:
+            p = pv[(r["test"], r["null"], r["alternative"], int(r["n"]), int(r["d"]))]
+            assert p.shape == (20,) and np.all((p >= 0) & (p <= 1))
+            assert int(r["rejections"]) == int(np.sum(p <= 0.05))
+
+    def test_derived_verdict_is_what_assess_decides(self):
+        # the atlas derives the verdict from the members' p-values on each replicate;
+        # assess, run on the same sample, must give the same verdict p-value
+        from gausstest.battery import assess, select_tests
+        from gausstest.report import closed_verdict
+        from gausstest.battery import verdict_weights
+        g = np.random.default_rng(8)
+        from gausstest.alternatives import sample as draw
+        zs = [draw(a, 50, 2, rng=g)
+              for a in ("normal", "t5", "mixture2_sep4", "hole", "scale_iso")]
+        verdicts = {}
+        for nl in ("standard", "gaussian"):
+            members = select_tests(None, nl)
+            pv = {(code, nl, "mix", 50, 2): np.array([atlas._pvalue(code, z, nl, 0.05) for z in zs])
+                  for code, _ in members}
+            w = verdict_weights(members)
+            for i, z in enumerate(zs):
+                mine = np.nanmin(closed_verdict([nl] * len(members),
+                                                [pv[(c, nl, "mix", 50, 2)][i] for c, _ in members], w))
+                theirs = assess(z, null=nl).verdict_pvalue
+                assert mine == pytest.approx(theirs, rel=1e-12)
+                verdicts[(nl, i)] = theirs <= 0.05
+            (row,) = atlas.derive_verdict_rows(pv)
+            assert int(row["rejections"]) == sum(verdicts[(nl, i)] for i in range(len(zs)))
+        assert any(verdicts.values()) and not all(verdicts.values())
+
+    def test_verdict_margin_table(self):
+        row = lambda t, rate: dict(test=t, null="standard", alternative="t5", kind="power",  # noqa: E731
+                                   n="50", d="2", reps="100", rejections=str(int(rate * 100)),
+                                   rate=f"{rate:.4f}", mc_se="0.01", alpha="0.05", band="0.06",
+                                   outside_band="", status="ok", note="", seconds="0", seed="0")
+        m = atlas.verdict_margin([row("verdict", 0.5), row("radii", 0.8), row("energy", 0.6)])
+        assert m == [dict(null="standard", alternative="t5", n=50, d=2, verdict=0.5, best=0.8,
+                          best_test="radii", reps=100, gap=pytest.approx(0.3))]
+
     def test_cli_list(self, capsys):
         assert atlas.main(["list"]) == 0
         out = capsys.readouterr().out
