@@ -75,6 +75,9 @@ class TestSpec:
     #: under null="gaussian", is the statistic invariant to every affine map z -> zA + b
     #: (False: only to coordinate-wise scaling and shifts, e.g. per-coordinate tests)
     affine_invariant: bool = True
+    #: options that follow the base seed (e.g. random projection directions): called
+    #: with the base seed by :func:`run_test` when it is not 0; explicit options win
+    seed_options: Callable[[int], dict] | None = None
     version: int = 1
 
     def sim_cap(self, d: int) -> int | None:
@@ -155,13 +158,16 @@ def run_test(
         raise TooFewSamplesError(
             f"{code} needs n >= {need} at d = {sample.d} under null={null!r}; got n = {sample.n}"
         )
+    bseed = base_seed(rng)
     opts = dict(options or {})
+    if spec.seed_options is not None and bseed:
+        opts = {**spec.seed_options(bseed), **opts}
     n_input = sample.n
     limit = spec.subsample_above(sample.d) if spec.subsample_above is not None else None
     if limit is not None and sample.n > limit:
         sample = Sample(sample.data[_invariant_subsample(sample.data, limit)])
     obs = spec.observe(sample, null, opts)
-    seed = stream_seed(base_seed(rng), f"{code}:{null}")
+    seed = stream_seed(bseed, f"{code}:{null}")
     compared = obs.statistic if obs.mc_statistic is None else obs.mc_statistic
     pvalue, info = resolve_method(method).compute(
         spec, float(compared), sample.n, sample.d, null, opts, seed

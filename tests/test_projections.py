@@ -134,3 +134,16 @@ def test_slow_size(n, d, null):
     rej = sum(projections(rng.standard_normal((n, d)), null=null,
                           method=MonteCarlo(999)).pvalue <= 0.05 for _ in range(reps))
     assert abs(rej / reps - 0.05) <= size_band(0.05, reps)
+
+
+def test_assess_seed_moves_the_directions_like_the_function():
+    # assess(rng=s) and projections(rng=s) use the same directions; seed 0 keeps the defaults
+    import gausstest as gt
+    z = np.random.default_rng(4).standard_normal((120, 3))
+    for seed in (0, 7):
+        direct = gt.projections(z, rng=seed)
+        via = gt.assess(z, tests=["projections"], null="standard", rng=seed).results[0]
+        assert via.details["direction_seed"] == direct.details["direction_seed"]
+        assert via.statistic == direct.statistic
+    assert gt.projections(z, rng=7).details["direction_seed"] != 0
+    assert gt.projections(z, rng=0).details["direction_seed"] == 0
