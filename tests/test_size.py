@@ -1,16 +1,19 @@
 """Size of every registered test with its default p-value method.
 
 Fast subset (CI): every test and null at (n, d) = (50, 2) with R = 300.
+The verdict of ``assess`` (default battery, weighted Holm) at (50, 2), R = 300, both nulls.
 Slow (pytest -m slow): R = 2000 at (50, 2), (200, 5), (1000, 20), (2000, 64); the rate must
 lie in [0.035, 0.065]. The committed table is tests/size/size_table.md (python tests/size_table.py).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+import gausstest as gt
 from gausstest.registry import REGISTRY
-from gausstest.simulation import rejection_rate
+from gausstest.simulation import binomial_band, rejection_rate
 
 PAIRS = [(c, nl) for c in sorted(REGISTRY) for nl in REGISTRY[c].nulls]
 GRID = [(50, 2), (200, 5), (1000, 20), (2000, 64)]
@@ -30,3 +33,29 @@ def test_size_slow(code, null, n, d):
         pytest.skip("not defined at this (n, d)")
     res = rejection_rate(code, null, n, d, reps=2000, seed=2026)
     assert 0.035 <= res["rate"] <= 0.065, res
+
+
+def _verdict_rate(null: str, n: int, d: int, reps: int, seed: int) -> float:
+    rng = np.random.default_rng([seed, n, d])
+    fails = 0
+    for _ in range(reps):
+        z = rng.standard_normal((n, d))
+        fails += gt.assess(z, null=null).verdict == "fail"
+    return fails / reps
+
+
+@pytest.mark.parametrize("null", ["standard", "gaussian"])
+def test_verdict_size_fast(null):
+    # weighted Holm keeps the family-wise error at alpha whatever the dependence; it is
+    # conservative when the tests are dependent, so only the upper side is sharp
+    rate = _verdict_rate(null, 50, 2, reps=300, seed=3)
+    band = binomial_band(0.05, 300)
+    assert 0.05 - band <= rate <= 0.05 + band, rate
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n, d", [(200, 5), (1000, 20)])
+@pytest.mark.parametrize("null", ["standard", "gaussian"])
+def test_verdict_size_slow(null, n, d):
+    rate = _verdict_rate(null, n, d, reps=1000, seed=2026)
+    assert 0.05 - binomial_band(0.05, 1000) <= rate <= 0.05 + binomial_band(0.05, 1000), rate
