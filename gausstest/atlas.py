@@ -580,30 +580,33 @@ def derive_verdict_rows(pvalues: dict[tuple, np.ndarray], alpha: float = 0.05,
     replicate ``r``. ``assess`` computes exactly these p-values (same tests, same
     seed), which ``tests/test_atlas.py`` checks sample by sample; deriving the
     verdict here costs nothing, where calling ``assess`` would run the battery again.
-    A cell gets a row only when every member that the null admits has its p-values
-    (a member refused on a replicate is left out of that replicate, as ``assess``
-    skips a test that refuses).
+    Rows come for ``null`` = "standard", "gaussian" and "both" (the default of
+    ``assess``: every member under each null it supports, joined by closed testing).
+    A cell gets a row only when every member has its p-values (a member refused on a
+    replicate is left out of that replicate, as ``assess`` skips a test that refuses).
     """
     from .battery import select_tests, verdict_weights
     from .report import closed_verdict
 
-    cells = sorted({(nl, alt, n, d) for (_, nl, alt, n, d) in pvalues})
+    cells = sorted({(alt, n, d) for (_, _, alt, n, d) in pvalues})
     out = []
-    for nl, alt, n, d in cells:
-        members = select_tests(None, nl)
-        ps = [pvalues.get((code, nl, alt, n, d)) for code, _ in members]
-        if any(p is None for p in ps) or len({len(p) for p in ps}) != 1:
-            continue
-        m = np.column_stack(ps)  # (R, members)
-        w = verdict_weights(members, weights)
-        nulls = [nl] * len(members)
-        verdict_p = np.array([np.nanmin(closed_verdict(nulls, row, w))
-                              if np.isfinite(row).any() else np.nan for row in m])
-        ok = np.isfinite(verdict_p)
-        reps, rej = int(ok.sum()), int((verdict_p[ok] <= alpha).sum())
-        note = "derived from the stored p-values of " + "+".join(c for c, _ in members)
-        out.append(_row(label, nl, alt, n, d, reps, rej, alpha, "ok" if reps else "error",
-                        note, 0.0, ""))
+    for alt, n, d in cells:
+        for nl in ("standard", "gaussian", "both"):
+            members = select_tests(None, nl)
+            ps = [pvalues.get((code, m_nl, alt, n, d)) for code, m_nl in members]
+            if any(p is None for p in ps) or len({len(p) for p in ps}) != 1:
+                continue
+            m = np.column_stack(ps)  # (R, members)
+            w = verdict_weights(members, weights)
+            nulls = [m_nl for _, m_nl in members]
+            verdict_p = np.array([np.nanmin(closed_verdict(nulls, row, w))
+                                  if np.isfinite(row).any() else np.nan for row in m])
+            ok = np.isfinite(verdict_p)
+            reps, rej = int(ok.sum()), int((verdict_p[ok] <= alpha).sum())
+            note = "derived from the stored p-values of " + "+".join(
+                f"{c}:{m_nl}" if nl == "both" else c for c, m_nl in members)
+            out.append(_row(label, nl, alt, n, d, reps, rej, alpha, "ok" if reps else "error",
+                            note, 0.0, ""))
     return out
 
 
@@ -617,8 +620,8 @@ def verdict_margin(rows: list[dict]) -> list[dict]:
         t, nl, alt, n, d = key
         if t != "verdict" or r["kind"] != "power":
             continue
-        singles = [(by[(c, nl, alt, n, d)], c) for c, _ in select_tests(None, nl)
-                   if (c, nl, alt, n, d) in by]
+        singles = [(by[(c, m_nl, alt, n, d)], c if nl != "both" else f"{c}:{m_nl}")
+                   for c, m_nl in select_tests(None, nl) if (c, m_nl, alt, n, d) in by]
         if not singles:
             continue
         best, code = max(singles, key=lambda x: _f(x[0]["rate"]))

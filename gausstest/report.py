@@ -84,29 +84,33 @@ def closed_verdict(nulls: Sequence[str], pvalues: Sequence[float],
                    weights: Sequence[float] | None = None) -> np.ndarray:
     """Adjusted p-values of the battery's verdict (the rule of :func:`gausstest.assess`).
 
-    Within each null the results are one family, adjusted by :func:`weighted_holm`.
-    When both nulls are present the two questions are nested (N(0, I) is one of
-    the N(mu, Sigma)), and the closed testing principle (Marcus, Peritz & Gabriel
-    1976, Biometrika 63, 655-660) applies: the prior-match hypothesis H_std is
-    rejected by its own family at level alpha, and the shape hypothesis H_gauss
-    only when its family rejects *and* H_std is rejected (H_std is the
-    intersection of the two). So a composite result's adjusted p-value is the
-    larger of its own and the smallest standard one, the family-wise error over
-    both questions stays at alpha, and each question is tested at the full alpha
-    (the verdict "fail" is H_std's rejection: a sample that is not Gaussian is not
-    N(0, I) either).
+    With one null the results are one family, adjusted by :func:`weighted_holm`.
+    With both, the two questions are nested: H_std (z ~ N(0, I)) is one of the
+    H_gauss (z ~ N(mu, Sigma)), so H_std is the intersection of the two and the
+    closed testing principle (Marcus, Peritz & Gabriel 1976, Biometrika 63, 655-660)
+    applies:
+
+    * H_std is tested by weighted Holm over *all* the results (every test of either
+      null has level alpha when z ~ N(0, I)); a standard-null result's adjusted
+      p-value is its value in that union.
+    * H_gauss is rejected only when its own family rejects *and* H_std is rejected:
+      a composite-null result's adjusted p-value is the larger of its weighted Holm
+      value within the composite family and the union's smallest.
+
+    The family-wise error over both questions stays at alpha. The verdict ("fail"
+    when some adjusted p-value is <= alpha) is the rejection of H_std, and its
+    p-value, the smallest adjusted p-value, is the union's smallest.
     """
     nulls = list(nulls)
     p = np.asarray(pvalues, dtype=float)
     w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
-    adjusted = np.full_like(p, np.nan)
-    for nl in dict.fromkeys(nulls):
-        idx = np.array([i for i, x in enumerate(nulls) if x == nl])
-        adjusted[idx] = weighted_holm(p[idx], w[idx])
-    std = np.array([x == "standard" for x in nulls])
-    if std.any() and (~std).any():
-        gate = np.nanmin(adjusted[std]) if np.isfinite(adjusted[std]).any() else 1.0
-        adjusted[~std] = np.maximum(adjusted[~std], gate)
+    if len(set(nulls)) <= 1:
+        return weighted_holm(p, w)
+    union = weighted_holm(p, w)
+    gate = float(np.nanmin(union)) if np.isfinite(union).any() else 1.0
+    adjusted = union.copy()
+    comp = np.array([x != "standard" for x in nulls])
+    adjusted[comp] = np.maximum(weighted_holm(p[comp], w[comp]), gate)
     return adjusted
 
 

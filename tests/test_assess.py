@@ -106,16 +106,33 @@ class TestWeightedHolm:
 
 
 def test_closed_testing_both_nulls():
-    from gausstest.report import closed_verdict
+    from gausstest.report import closed_verdict, weighted_holm
     nulls = ["standard", "standard", "gaussian", "gaussian"]
-    adj = closed_verdict(nulls, [0.2, 0.3, 0.001, 0.002])
-    # the shape family alone would reject, but H_gauss needs H_std rejected first
-    assert adj[2] == pytest.approx(0.4) and adj[3] == pytest.approx(0.4)  # Holm(0.2, 0.3) = 0.4
-    adj = closed_verdict(nulls, [0.004, 0.3, 0.001, 0.9])
-    assert adj[0] == pytest.approx(0.008) and adj[2] == pytest.approx(0.008)
-    assert adj[3] == pytest.approx(0.9)
+    p = [0.2, 0.3, 0.001, 0.002]
+    adj = closed_verdict(nulls, p)
+    # H_std is tested by Holm over all four: 0.001 * 4 = 0.004 rejects it
+    union = weighted_holm(p)
+    np.testing.assert_allclose(adj[:2], union[:2])
+    # H_gauss: its own family (Holm over two: 0.002, 0.002), gated by the union's 0.004
+    np.testing.assert_allclose(adj[2:], [0.004, 0.004])
+    assert np.nanmin(adj) == pytest.approx(np.nanmin(union))
+    # nothing below alpha in the union: the shape family cannot reject on its own
+    adj = closed_verdict(nulls, [0.5, 0.6, 0.02, 0.9])
+    assert adj[2] == pytest.approx(0.08) and (adj > 0.05).all()
     # one null only: plain weighted Holm
     np.testing.assert_allclose(closed_verdict(["gaussian"] * 2, [0.01, 0.5]), [0.02, 0.5])
+
+
+def test_closed_verdict_pvalue_is_the_union_minimum():
+    from gausstest.report import closed_verdict, weighted_holm
+    rng = np.random.default_rng(9)
+    nulls = ["standard"] * 4 + ["gaussian"] * 3
+    for _ in range(200):
+        p = rng.uniform(0, 0.1, 7) ** 2
+        w = rng.uniform(0.5, 8, 7)
+        adj = closed_verdict(nulls, p, w)
+        assert np.min(adj) == pytest.approx(np.min(weighted_holm(p, w)), rel=1e-12)
+        assert (adj[4:] >= np.min(adj) - 1e-15).all()
 
 
 def test_weights_argument():
