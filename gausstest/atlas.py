@@ -321,7 +321,7 @@ def append_pvalues(path: Path, row: dict, pvalues: Sequence[float]) -> None:
     """Append the p-values of one cell (replicate order: the cell's sample order)."""
     import gzip
 
-    text = " ".join("nan" if not math.isfinite(p) else f"{p:.6g}" for p in pvalues)
+    text = " ".join("nan" if not math.isfinite(p) else repr(float(p)) for p in pvalues)
     fields = [str(row[c]) for c in _PV_COLUMNS[:-1]] + [text]
     new = not path.exists()
     with gzip.open(path, "at", newline="") as fh:
@@ -578,7 +578,7 @@ def derive_verdict_rows(pvalues: dict[tuple, np.ndarray], alpha: float = 0.05,
     (:func:`gausstest.report.closed_verdict` with the default battery and its
     :data:`~gausstest.battery.VERDICT_WEIGHTS`) applied to the members' p-values on
     replicate ``r``. ``assess`` computes exactly these p-values (same tests, same
-    seed), which ``tests/test_atlas.py`` checks sample by sample; deriving the
+    seed), which ``tests/test_alternatives.py`` checks sample by sample; deriving the
     verdict here costs nothing, where calling ``assess`` would run the battery again.
     Rows come for ``null`` = "standard", "gaussian" and "both" (the default of
     ``assess``: every member under each null it supports, joined by closed testing).
@@ -599,8 +599,14 @@ def derive_verdict_rows(pvalues: dict[tuple, np.ndarray], alpha: float = 0.05,
             m = np.column_stack(ps)  # (R, members)
             w = verdict_weights(members, weights)
             nulls = [m_nl for _, m_nl in members]
-            verdict_p = np.array([np.nanmin(closed_verdict(nulls, row, w))
-                                  if np.isfinite(row).any() else np.nan for row in m])
+            comp = np.array([x == "gaussian" for x in nulls])
+            # assess refuses the whole sample when the composite null cannot be fitted
+            # (every composite member refused): that replicate is refused here too
+            refused = ~np.isfinite(m).any(axis=1)
+            if comp.any():
+                refused |= ~np.isfinite(m[:, comp]).any(axis=1)
+            verdict_p = np.array([np.nan if bad else np.nanmin(closed_verdict(nulls, row, w))
+                                  for row, bad in zip(m, refused)])
             ok = np.isfinite(verdict_p)
             reps, rej = int(ok.sum()), int((verdict_p[ok] <= alpha).sum())
             note = "derived from the stored p-values of " + "+".join(

@@ -89,25 +89,42 @@ def select_tests(
     return pairs
 
 
+def _lookup(table: dict, code: str, null: str) -> float | None:
+    for key in (f"{code}:{null}", code):
+        if key in table:
+            return float(table[key])
+    return None
+
+
 def verdict_weights(pairs: Sequence[tuple[str, str]], weights: Any = None) -> list[float]:
     """The verdict weight of each (code, null).
 
     ``weights`` is None (the defaults, :data:`VERDICT_WEIGHTS`), "equal" (plain
-    Holm) or a mapping from "code" or "code:null" to a positive weight (entries it
-    leaves out keep their default). "code:null" wins over "code".
+    Holm) or a mapping from "code" (every null of that test) or "code:null" to a
+    positive weight. A user's entry wins over every default for that test ("code:null"
+    over "code" within the same table); tests it does not name keep their defaults.
+    Unknown codes or nulls are an error, not a silent no-op.
     """
-    if weights is None or (isinstance(weights, str) and weights == "equal"):
-        table = {} if weights == "equal" else VERDICT_WEIGHTS
-    elif isinstance(weights, dict):
+    user: dict = {}
+    if isinstance(weights, str) and weights == "equal":
+        return [1.0] * len(pairs)
+    if isinstance(weights, dict):
         bad = {k: v for k, v in weights.items()
                if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v)
                or v <= 0}
         if bad:
-            raise ValueError(f"verdict weights must be positive numbers; got {bad}")
-        table = {**VERDICT_WEIGHTS, **weights}
-    else:
+            raise ValueError(f"verdict weights must be positive finite numbers; got {bad}")
+        _expand(weights)  # unknown test codes or nulls raise UnknownTestError
+        user = weights
+    elif weights is not None:
         raise ValueError(f"weights must be None, 'equal' or a dict code -> weight; got {weights!r}")
-    return [float(table.get(f"{code}:{nl}", table.get(code, 1.0))) for code, nl in pairs]
+    out = []
+    for code, nl in pairs:
+        w = _lookup(user, code, nl)
+        if w is None:
+            w = _lookup(VERDICT_WEIGHTS, code, nl)
+        out.append(1.0 if w is None else w)
+    return out
 
 
 def assess(

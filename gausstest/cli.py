@@ -50,10 +50,10 @@ def _csv_list(text: str | None) -> list[str] | None:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _weights(text: str | None) -> Any:
+def _weights(text: str) -> Any:
     """"equal" or "code=w,code:null=w" -> what :func:`gausstest.assess` takes."""
-    if text is None or text.strip() == "equal":
-        return None if text is None else "equal"
+    if text.strip() == "equal":
+        return "equal"
     out = {}
     for item in _csv_list(text) or []:
         key, sep, val = item.partition("=")
@@ -116,6 +116,7 @@ def _options(args, conf) -> dict[str, Any]:
 
     select = _csv_list(args.select) if args.select is not None else conf.get("select")
     ignore = _csv_list(args.ignore) if args.ignore is not None else conf.get("ignore", [])
+    weights = args.weights if args.weights is not None else conf.get("weights")
     return {
         "null": pick("null", "both"),
         "alpha": float(pick("alpha", 0.05)),
@@ -123,7 +124,7 @@ def _options(args, conf) -> dict[str, Any]:
         "ignore": ignore,
         "rng": int(pick("seed", 0)),
         "nan_policy": pick("nan_policy", "raise"),
-        "weights": _weights(args.weights) if args.weights is not None else conf.get("weights"),
+        "weights": _weights(weights) if isinstance(weights, str) else weights,
     }
 
 

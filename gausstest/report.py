@@ -15,9 +15,9 @@ JSON schema (``schema_version`` 1; keys are only ever added):
 "adjusted_pvalue", "verdict_weight", "rejected", "details": {...}}]}``
 
 ``adjusted_pvalue`` is the result's p-value under the verdict rule
-(:func:`closed_verdict`: weighted Holm within each null with the weights in
-``verdict_weight``, the composite null gated by the standard one); the verdict
-fails exactly when some adjusted p-value is <= alpha.
+(:func:`closed_verdict`: weighted Holm with the weights in ``verdict_weight``; with
+both nulls, H_std tested over the union of the results and the composite family
+gated by it); the verdict fails exactly when some adjusted p-value is <= alpha.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ def weighted_holm(pvalues: Sequence[float], weights: Sequence[float] | None = No
     w = np.ones_like(p) if weights is None else np.asarray(weights, dtype=float)
     if w.shape != p.shape:
         raise ValueError(f"{p.size} p-values but {w.size} weights")
-    if np.any(~(w > 0)):
-        raise ValueError("weights must be positive")
+    if np.any(~(w > 0)) or not np.all(np.isfinite(w)):
+        raise ValueError("weights must be positive and finite")
     adjusted = np.full_like(p, np.nan)
     keep = np.flatnonzero(np.isfinite(p))
     order = keep[np.lexsort((keep, p[keep] / w[keep]))]
@@ -178,7 +178,8 @@ class Report:
     @property
     def verdict_pvalue(self) -> float:
         """The verdict's p-value: it fails exactly when this is <= ``alpha``."""
-        return float(min(self.adjusted_pvalues))
+        adj = np.asarray(self.adjusted_pvalues, dtype=float)
+        return float(np.nanmin(adj)) if np.isfinite(adj).any() else 1.0
 
     def result(self, test: str, null: str | None = None) -> TestResult:
         """The result of ``test`` (under ``null`` if it ran under both)."""

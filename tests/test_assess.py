@@ -136,18 +136,48 @@ def test_closed_verdict_pvalue_is_the_union_minimum():
 
 
 def test_weights_argument():
+    from statsmodels.stats.multitest import multipletests
+    from gausstest.battery import verdict_weights
+    from gausstest.report import closed_verdict
     z = np.random.default_rng(5).standard_normal((200, 3))
     rep = gt.assess(z, tests=FAST, null="standard", weights="equal")
-    from statsmodels.stats.multitest import multipletests
     np.testing.assert_allclose(rep.adjusted_pvalues,
                                multipletests([r.pvalue for r in rep.results], method="holm")[1])
-    heavy = gt.assess(z, tests=FAST, null="standard", weights={"radii": 100.0})
-    i = [r.test for r in heavy.results].index("radii")
-    assert heavy.adjusted_pvalues[i] <= rep.adjusted_pvalues[i] + 1e-12
+    custom = {"radii": 100.0, "prior_match:standard": 3.0}
+    heavy = gt.assess(z, tests=FAST, null="both", weights=custom)
+    pairs = [(r.test, r.null) for r in heavy.results]
+    w = dict(zip(pairs, heavy.weights))
+    assert w[("radii", "standard")] == w[("radii", "gaussian")] == 100.0
+    assert w[("prior_match", "standard")] == 3.0 and w[("henze_zirkler", "gaussian")] == 4.0
+    np.testing.assert_allclose(heavy.adjusted_pvalues, closed_verdict(
+        [nl for _, nl in pairs], [r.pvalue for r in heavy.results], verdict_weights(pairs, custom)))
     with pytest.raises(ValueError, match="positive"):
         gt.assess(z, tests=FAST, weights={"radii": -1})
+    with pytest.raises(ValueError, match="positive"):
+        gt.assess(z, tests=FAST, weights={"radii": float("inf")})
     with pytest.raises(ValueError, match="weights must be"):
         gt.assess(z, tests=FAST, weights=[1, 2])
+    with pytest.raises(gt.UnknownTestError, match="radi"):
+        gt.assess(z, tests=FAST, weights={"radi": 2})
+
+
+def test_user_code_weight_overrides_every_default_of_that_test():
+    from gausstest.battery import VERDICT_WEIGHTS, verdict_weights
+    assert VERDICT_WEIGHTS["marginals:gaussian"] != 1.0  # the default being overridden
+    pairs = [("marginals", "gaussian"), ("marginals", "standard"), ("energy", "standard")]
+    assert verdict_weights(pairs, {"marginals": 1}) == [1.0, 1.0, VERDICT_WEIGHTS["energy:standard"]]
+    assert verdict_weights(pairs, {"marginals": 3, "marginals:standard": 5})[:2] == [3.0, 5.0]
+    assert verdict_weights(pairs, "equal") == [1.0, 1.0, 1.0]
+
+
+def test_verdict_pvalue_ignores_nan():
+    from gausstest.report import Report
+    rep = Report.build(sample=gt.as_sample(np.random.default_rng(0).standard_normal((20, 2))),
+                       null="standard", alpha=0.05, results=[])
+    assert rep.verdict_pvalue == 1.0
+    rep = Report(n=1, d=1, alpha=0.05, null="standard", results=(), adjusted_pvalues=(np.nan, 0.01),
+                 rejected=(False, True), verdict="fail", findings=())
+    assert rep.verdict_pvalue == 0.01
 
 
 def test_holm_controls_verdict():

@@ -155,9 +155,18 @@ def test_weights_flag(good, capsys):
     rows = json.loads(capsys.readouterr().out)["results"]
     w = {(r["test"], r["null"]): r["verdict_weight"] for r in rows}
     assert w[("radii", "standard")] == 7.0 and w[("radii", "gaussian")] == 3.0
-    for bad in ("radii", "radii=x", "radii=-1"):
+    for bad in ("radii", "radii=x", "radii=-1", "radi=2"):
         assert main(["check", str(good), "--weights", bad, *FAST]) == 2
         _one_line_error(capsys.readouterr().err)
+
+
+def test_weights_in_pyproject(good, tmp_path, monkeypatch, capsys):
+    for text in ('weights = "radii=5"', "weights = { radii = 5 }"):
+        (tmp_path / "pyproject.toml").write_text(f'[tool.gausstest]\n{text}\nnull = "standard"\n')
+        monkeypatch.chdir(tmp_path)
+        assert main(["check", str(good), "--json", *FAST]) == 0
+        rows = json.loads(capsys.readouterr().out)["results"]
+        assert {r["test"]: r["verdict_weight"] for r in rows}["radii"] == 5.0
 
 
 def test_unknown_test_code(good, capsys):
