@@ -110,3 +110,22 @@ def test_mc_simulated_below_n_is_stated(rng):
     r = henze_zirkler(rng.standard_normal((1500, 2)), method=MonteCarlo(99))
     assert r.pvalue_method.n_simulated == 1000
     assert "n-stable" in r.pvalue_method.description
+
+
+def test_monte_carlo_tie_tolerance_is_relative_to_the_statistics_scale():
+    # statistics that live at 1e-39 (Henze-Zirkler's excess at d = 256) must still be
+    # ranked: an absolute tolerance made every p-value 1
+    from gausstest.pvalues import MonteCarlo
+    from gausstest.registry import TestSpec
+    from gausstest import registry
+
+    def simulate(n, d, null, b, rng, opts):
+        return 1e-39 * rng.standard_normal(b)
+
+    spec = TestSpec(code="tiny_scale_probe", family="x", title="x", nulls=("standard",),
+                    kernel=None, observe=None, effect_name="x", simulate=simulate,
+                    mc_max_n=None, default_resamples=999)
+    p_hi, _ = MonteCarlo(cache=False).compute(spec, 3e-39, 10, 2, "standard", {}, 1)
+    p_lo, _ = MonteCarlo(cache=False).compute(spec, -3e-39, 10, 2, "standard", {}, 1)
+    assert p_hi < 0.01 and p_lo > 0.99
+    assert "tiny_scale_probe" not in registry.REGISTRY
