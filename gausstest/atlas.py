@@ -643,17 +643,22 @@ def _margin_section(rows: list[dict]) -> list[str]:
     out = ["", "## The verdict against the best single test", "",
            "Power of `assess`'s verdict (derived from the stored p-values; see "
            "`derive_verdict_rows`) against the most powerful default-battery test of the same "
-           "null in that cell, chosen after the fact (so the gap is an upper bound on what "
+           "null (of either null for null = both) in that cell, chosen after the fact (so the gap is an upper bound on what "
            "the verdict gives up). Positive gap: the verdict is weaker.", ""]
     if not m:
         return out + ["(no cells with both the verdict and its members)"]
-    gaps = np.array([x["gap"] for x in m])
-    worst = m[int(np.argmax(gaps))]
-    out += [f"{len(m)} power cells; gap mean {gaps.mean():+.3f}, median {np.median(gaps):+.3f}, "
-            f"90th percentile {np.quantile(gaps, 0.9):+.3f}, max {gaps.max():+.3f} "
-            f"({worst['alternative']}, null {worst['null']}, n = {worst['n']}, d = {worst['d']}: "
-            f"verdict {worst['verdict']:.2f} vs {worst['best_test']} {worst['best']:.2f}); "
-            f"{int((gaps > 0.10).sum())} cells with a gap above 0.10.", "",
+    for nl in ("standard", "gaussian", "both"):
+        sub = [x for x in m if x["null"] == nl]
+        if not sub:
+            continue
+        gaps = np.array([x["gap"] for x in sub])
+        worst = sub[int(np.argmax(gaps))]
+        out.append(f"* null = {nl}: {len(sub)} power cells; gap mean {gaps.mean():+.3f}, "
+                   f"median {np.median(gaps):+.3f}, 90th percentile {np.quantile(gaps, 0.9):+.3f}, "
+                   f"max {gaps.max():+.3f} ({worst['alternative']}, n = {worst['n']}, "
+                   f"d = {worst['d']}: verdict {worst['verdict']:.2f} vs {worst['best_test']} "
+                   f"{worst['best']:.2f}); {int((gaps > 0.10).sum())} cells above 0.10.")
+    out += ["",
             "| null | alternative | n | d | verdict | best single | test | gap |",
             "|---|---|---|---|---|---|---|---|"]
     for x in sorted(m, key=lambda x: -x["gap"]):

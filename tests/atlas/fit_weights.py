@@ -97,8 +97,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--results", default=str(Path(__file__).parent / "results"))
     ap.add_argument("--no-holdout", action="store_true", help="skip the leave-one-out refits")
+    ap.add_argument("--hold-out-d", type=int, nargs="*", default=[64],
+                    help="dimensions left out of the fit and reported apart (default 64: the "
+                         "shipped weights were fitted before the d = 64 cells were run)")
     args = ap.parse_args()
-    members, cs = cells(read_pvalues(Path(args.results) / PVALUES_FILE))
+    members, everything = cells(read_pvalues(Path(args.results) / PVALUES_FILE))
+    cs = [c for c in everything if c["d"] not in args.hold_out_d]
+    apart = [c for c in everything if c["d"] in args.hold_out_d]
     if not cs:
         raise SystemExit("no complete cells")
     labels = [f"{c}:{nl}" for c, nl in members]
@@ -132,6 +137,16 @@ def main() -> None:
         if sizes:
             print(f"  size of the verdict on its Gaussian cells ({len(sizes)} cells): "
                   f"mean {np.mean(sizes):.4f}, max {np.max(sizes):.3f}")
+    for k in KINDS:
+        ck = [c for c in apart if c["kind"] == k and not c["size"]]
+        if ck:
+            print(f"\n== held-out d = {args.hold_out_d}, verdict under null = {k!r}: "
+                  f"{len(ck)} power cells")
+            for name, w in (("equal", np.ones(len(members))), ("shipped", shipped)):
+                print(f"  gap with {name:<8}: {summary(gaps(ck, w))}")
+            g, c = max(((c["best"] - verdict_rate(c, shipped), c) for c in ck), key=lambda x: x[0])
+            print(f"  largest: {c['alt']} n={c['n']} d={c['d']} verdict {verdict_rate(c, shipped):.2f}"
+                  f" best {c['best']:.2f} ({c['best_test']})")
     print("\nVERDICT_WEIGHTS now:", VERDICT_WEIGHTS)
 
 
