@@ -750,8 +750,8 @@ def render_heatmaps(rows: list[dict], out_dir: Path) -> list[Path]:
         ncol = min(len(cells), 3)
         nrow = math.ceil(len(cells) / ncol)
         fig, axes = plt.subplots(nrow, ncol, figsize=(4.8 * ncol, 0.35 * len(tests) * nrow + 2.5),
-                                 squeeze=False)
-        for ax, (n, d) in zip(axes.flat, cells):
+                                 squeeze=False, gridspec_kw={"hspace": 0.6, "wspace": 0.08})
+        for k, (ax, (n, d)) in enumerate(zip(axes.flat, cells)):
             m = np.full((len(tests), len(alts)), np.nan)
             for i, t in enumerate(tests):
                 for j, a in enumerate(alts):
@@ -761,7 +761,8 @@ def render_heatmaps(rows: list[dict], out_dir: Path) -> list[Path]:
             im = ax.imshow(m, vmin=0, vmax=1, cmap="viridis", aspect="auto")
             ax.set_title(f"n = {n}, d = {d}", fontsize=9)
             ax.set_xticks(range(len(alts)), alts, rotation=70, fontsize=7)
-            ax.set_yticks(range(len(tests)), tests, fontsize=7)
+            # test names once per row of panels, so neighbouring panels do not overprint
+            ax.set_yticks(range(len(tests)), tests if k % ncol == 0 else [], fontsize=7)
         for ax in list(axes.flat)[len(cells):]:
             ax.axis("off")
         fig.colorbar(im, ax=axes, shrink=0.6, label="rejection rate")
