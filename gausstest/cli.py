@@ -106,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
     common(chk)
 
     sub.add_parser("tests", help="list the registered tests")
+
+    cal = sub.add_parser("calibrate", help="simulate and cache ahead of time the nulls that no "
+                                           "shipped table covers at (n, d)")
+    cal.add_argument("--n", type=int, required=True, help="rows of the samples to come")
+    cal.add_argument("--d", type=int, required=True, help="columns of the samples to come")
+    cal.add_argument("--tests", help="comma-separated test codes (default: the default battery)")
+    cal.add_argument("--null", choices=["standard", "gaussian", "both"], default="both")
+    cal.add_argument("--seed", type=int, default=0, help="base seed (as in report --seed)")
     return p
 
 
@@ -148,6 +156,23 @@ def _list_tests(out) -> int:
     return EXIT_PASS
 
 
+def _calibrate(args) -> int:
+    from .calibration import fill_cache
+    from .pvalues import cache_dir
+
+    if args.n < 2 or args.d < 1:
+        print("gausstest: error: calibrate needs --n >= 2 and --d >= 1", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        fill_cache(args.n, args.d, tests=_csv_list(args.tests), null=args.null, seed=args.seed,
+                   out=sys.stdout)
+    except (InputError, ValueError) as exc:
+        print(f"gausstest: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"cache folder: {cache_dir()} (set GAUSSTEST_CACHE_DIR to move it)")
+    return EXIT_PASS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 pass, 1 fail, 2 bad input or usage)."""
     parser = _parser()
@@ -160,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     if args.command == "tests":
         return _list_tests(sys.stdout)
+    if args.command == "calibrate":
+        return _calibrate(args)
     if args.example:
         from .io import example_path
 

@@ -60,6 +60,9 @@ class TestSpec:
     #: Monte Carlo simulates at min(n, cap) rows, cap = mc_max_n (or mc_max_n(d));
     #: None simulates at n
     mc_max_n: int | None | Callable[[int], int | None] = 1000
+    #: (n, d, options) -> rows simulated, for tests whose cap depends on their options
+    #: (overrides mc_max_n)
+    sim_rows_rule: Callable[[int, int, dict], int] | None = None
     #: rows above which the statistic itself is computed on a row-order-invariant seeded
     #: subsample (d -> rows, or None): for statistics whose null law is not n-stable
     #: at that d, so that the Monte Carlo null is simulated at exactly the rows used
@@ -79,6 +82,13 @@ class TestSpec:
     #: with the base seed by :func:`run_test` when it is not 0; explicit options win
     seed_options: Callable[[int], dict] | None = None
     version: int = 1
+
+    def sim_rows(self, n: int, d: int, options: Mapping[str, Any] | None = None) -> int:
+        """Rows the Monte Carlo null of a sample of n rows is simulated at."""
+        if self.sim_rows_rule is not None:
+            return int(self.sim_rows_rule(n, d, dict(options or {})))
+        cap = self.sim_cap(d)
+        return min(n, cap) if cap else n
 
     def sim_cap(self, d: int) -> int | None:
         """Largest number of rows the Monte Carlo null is simulated at, for this d."""

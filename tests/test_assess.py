@@ -45,7 +45,7 @@ def test_json_schema(gaussian_report):
         for key in ("test", "null", "statistic", "pvalue", "pvalue_method", "effect",
                     "adjusted_pvalue", "rejected", "pvalue_info", "details"):
             assert key in row
-        assert row["pvalue_method"] in ("asymptotic", "monte_carlo", "exact")
+        assert row["pvalue_method"] in ("asymptotic", "monte_carlo", "exact", "table")
 
 
 def test_verdict_adjustment_is_the_closed_weighted_holm(gaussian_report):
