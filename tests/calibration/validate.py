@@ -44,8 +44,8 @@ from gausstest.sample import whiten_batch  # noqa: E402
 
 OUT = ROOT / "tests" / "size"
 #: off-grid points: n and d between grid nodes where possible (n from 35 to 15,000)
-POINTS = [(35, 2), (60, 7), (120, 5), (250, 9), (333, 14), (600, 11), (850, 28), (1796, 16),
-          (4321, 8), (175, 40), (2500, 56), (15000, 3)]
+POINTS = [(35, 2), (120, 5), (250, 9), (600, 11), (1796, 16), (4321, 8), (333, 48),
+          (850, 28), (150, 100), (10000, 64), (15000, 3), (2500, 56), (60, 7), (175, 40)]
 FIELDS = ["n", "d", "test", "null", "rows", "reps", "rate_05", "rate_01", "band_05", "band_01",
           "within_05", "within_01", "agree_null_max", "agree_alt_max", "agree_alt_mean",
           "agree_alt_within_001", "joint_below_001_mismatch", "alt", "seconds"]
