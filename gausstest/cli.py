@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="also report on the shipped example latents (2000 x 16 VAE-like means)")
     rep.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     rep.add_argument("--output", "-o", help="write the report here instead of stdout")
+    rep.add_argument("--plots", metavar="DIR",
+                     help="also write PNG pictures (radii Q-Q, worst direction, marginals, "
+                          "spectrum, coverage) into DIR as <file stem>-<picture>.png "
+                          "(needs matplotlib: pip install 'gausstest[plots]')")
     common(rep)
 
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
@@ -175,6 +179,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gausstest: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
 
+    if getattr(args, "plots", None):
+        from .plots import PLOTS_HINT, have_matplotlib
+
+        if not have_matplotlib():
+            print(f"gausstest: error: --plots: {PLOTS_HINT}", file=sys.stderr)
+            return EXIT_INPUT
+        if Path(args.plots).exists() and not Path(args.plots).is_dir():
+            print(f"gausstest: error: --plots {args.plots}: exists and is not a folder; "
+                  "name a folder (it is created if missing)", file=sys.stderr)
+            return EXIT_INPUT
+
     worst = EXIT_PASS
     reports = []
     for path in args.files:
@@ -204,6 +219,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for f in rep.findings:
                     print(f"  - {f}")
         return worst
+
+    if args.plots:
+        from .plots import save_plots
+
+        used: set[str] = set()
+        for rep in reports:
+            stem = Path(rep.source or "latents").stem
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            try:
+                save_plots(rep, args.plots, stem=stem)
+            except OSError as exc:
+                print(f"gausstest: error: --plots: cannot write into {args.plots}: {exc}",
+                      file=sys.stderr)
+                return EXIT_INPUT
 
     fmt = args.format
     if fmt == "json":
