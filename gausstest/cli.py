@@ -109,6 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
     common(chk)
 
+    cmp_ = sub.add_parser("compare", help="rank several latent files side by side "
+                                          "(exit 0 all pass, 1 some fail, 2 bad input)")
+    cmp_.add_argument("files", nargs="*", metavar="FILE[:KEY]",
+                      help=".npy, .csv, .txt, or .npz with :KEY naming the array (B.npz:z)")
+    cmp_.add_argument("--example", action="append", default=[], metavar="NAME",
+                      help="also compare a shipped latent file (repeatable; see --list-examples)")
+    cmp_.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
+    cmp_.add_argument("--output", "-o", help="write the comparison here instead of stdout")
+    common(cmp_)
+
     sub.add_parser("tests", help="list the registered tests")
     return p
 
@@ -140,6 +150,70 @@ def _run_one(path: str, key: str | None, opts: dict):
     return assess(data, **opts).with_source(path)
 
 
+def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
+    """"B.npz:key" -> ("B.npz", "key") unless a file of that full name exists."""
+    head, sep, tail = arg.rpartition(":")
+    if sep and head.lower().endswith(".npz") and tail and not Path(arg).exists():
+        return head, tail
+    return arg, key
+
+
+def _compare(args) -> int:
+    from .compare import compare
+    from .io import load
+
+    inputs: list[tuple[str, str, str | None]] = []  # (label, path, key)
+    for arg in args.files:
+        path, key = _split_key(arg, args.key)
+        label = Path(path).stem + (f"[{key}]" if key and key != args.key else "")
+        inputs.append((label, path, key))
+    for name in args.example:
+        try:
+            from .io import example_path
+
+            inputs.append((name, str(example_path(name)), None))
+        except (InputError, ValueError) as exc:
+            print(f"gausstest: error: --example: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+    if len(inputs) < 1:
+        print("gausstest: error: compare needs FILE arguments (or --example NAME)", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        opts = _options(args, _pyproject_config(Path.cwd()))
+        if not 0 < opts["alpha"] < 1:
+            raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+        data = {}
+        for label, path, key in inputs:
+            try:
+                data[label if label not in data else f"{label} ({path})"] = load(path, key=key)
+            except (InputError, ValueError) as exc:
+                raise InputError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
+        result = compare(data, **opts)
+    except (InputError, ValueError, TypeError) as exc:
+        print(f"gausstest: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except MemoryError:
+        print("gausstest: error: out of memory", file=sys.stderr)
+        return EXIT_INPUT
+    render = {"text": "to_text", "markdown": "to_markdown", "html": "to_html",
+              "json": "to_json"}[args.format]
+    text = getattr(result, render)()
+    text = text if text.endswith("\n") else text + "\n"
+    if args.output:
+        if any(Path(args.output).resolve() == Path(p).resolve() for _, p, _ in inputs):
+            print(f"gausstest: error: --output {args.output} is one of the inputs; "
+                  "choose another file", file=sys.stderr)
+            return EXIT_INPUT
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"gausstest: error: cannot write {args.output}: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+    else:
+        sys.stdout.write(text)
+    return EXIT_PASS if all(r.passed for r in result.reports) else EXIT_FAIL
+
+
 def _list_tests(out) -> int:
     from .battery import DEFAULT_BATTERY
     from .registry import list_tests
@@ -164,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     if args.command == "tests":
         return _list_tests(sys.stdout)
+    if args.command == "compare":
+        return _compare(args)
     if args.example:
         from .io import example_path
 
