@@ -93,8 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
-    rep.add_argument("--example", action="store_true",
-                     help="also report on the shipped example latents (2000 x 16 VAE-like means)")
+    rep.add_argument("--example", nargs="?", const="default", metavar="NAME",
+                     help="also report on shipped latents: alone, the synthetic example (2000 x 16 "
+                          "VAE-like means); with NAME, a trained encoder's held-out latents "
+                          "(e.g. vae-d8, wae-d16; --example list shows them)")
     rep.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     rep.add_argument("--output", "-o", help="write the report here instead of stdout")
     rep.add_argument("--plots", metavar="DIR",
@@ -105,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
     chk.add_argument("files", nargs="*", metavar="FILE")
-    chk.add_argument("--example", action="store_true", help="also check the shipped example latents")
+    chk.add_argument("--example", nargs="?", const="default", metavar="NAME",
+                     help="also check shipped latents (alone: the synthetic example; NAME: an encoder's)")
     chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
     common(chk)
 
@@ -148,6 +151,32 @@ def _run_one(path: str, key: str | None, opts: dict):
 
     data = load(path, key=key)
     return assess(data, **opts).with_source(path)
+
+
+def _add_example(args) -> int | None:
+    """Append the file of ``--example [NAME]`` to ``args.files``; ``--example list``
+    prints the names. A NAME that is an existing file (``--example a.npy``, the flag
+    used alone before a FILE) is taken as a FILE, with the default example."""
+    from .io import example_path, examples
+
+    name = args.example
+    known = examples()
+    if name == "list":
+        for key, entry in known.items():
+            if entry.get("kind") == "latent":
+                extra = (f" (d = {entry['d']}, n = {entry['n']}, reconstruction MSE "
+                         f"{entry['reconstruction_mse']})" if "d" in entry else "")
+                print(f"{key:<14} {entry['contents']}{extra}")
+        return EXIT_PASS
+    if name not in known and Path(name).exists():
+        args.files.insert(0, name)
+        name = "default"
+    try:
+        args.files.append(str(example_path(name)))
+    except InputError as exc:
+        print(f"gausstest: error: --example: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return None
 
 
 def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
@@ -241,9 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "compare":
         return _compare(args)
     if args.example:
-        from .io import example_path
-
-        args.files.append(str(example_path()))
+        code = _add_example(args)
+        if code is not None:
+            return code
     if not args.files:
         print(f"gausstest: error: {args.command} needs at least one FILE (or --example)", file=sys.stderr)
         return EXIT_INPUT
