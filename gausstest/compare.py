@@ -311,7 +311,7 @@ def render_html(doc: dict, images: Mapping[str, list[dict]] | str | None = None)
         "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:.3em .6em}td.num{text-align:right;"
         "font-variant-numeric:tabular-nums}td.fail{background:#ffebe9}td.pass{background:#dafbe1}"
-        "table.plots img{max-width:26em}</style></head><body>",
+        "table.plots img{max-width:24em}</style></head><body>",
         "<h1>gausstest compare</h1>", f"<p>Ranked by {e(doc['ranking'])}.</p>",
         "<h2>Ranking</h2><table><tr><th>rank</th><th>name</th><th>n</th><th>d</th><th>verdict</th>"
         "<th>prior match</th><th>shape</th><th>coverage</th><th>mean effect rank</th></tr>",

@@ -328,7 +328,8 @@ def spectrum(z: Any, report=None, *, ax=None, draws: int = 200, rng: Any = 0):
     draws); the dashed lines are the Marchenko-Pastur edges (1 +- sqrt(d / n))^2,
     their large-(n, d) limit. Eigenvalues below the 0.5% point of the smallest null
     eigenvalue are marked as collapsed directions, above the 99.5% point of the
-    largest as inflated; each is named by its largest loadings. Returns the figure.
+    largest as inflated; up to three of each are listed (rank, eigenvalue) with their
+    largest loadings. Returns the figure.
     """
     sample, _ = _sample_of(z)
     fig, ax = _axes(ax)
@@ -353,20 +354,23 @@ def spectrum(z: Any, report=None, *, ax=None, draws: int = 200, rng: Any = 0):
     if bad.any():
         ax.plot(rank[bad], shown[bad], "o", ms=6, color=_BAD, label="outside N(0, I)")
         marked = np.flatnonzero(bad)
-        # name at most 3 low and 3 high directions by their largest loading
-        for i in [*marked[w[marked] < low_cut][-3:], *marked[w[marked] > high_cut][:3]]:
-            j = np.argsort(-np.abs(v[:, i]))[:2]
+        # name at most 3 low and 3 high directions by their largest loadings
+        lines = []
+        for i in [*marked[w[marked] > high_cut][:3], *marked[w[marked] < low_cut][-3:]]:
+            j = np.argsort(-np.abs(v[:, i]))[:3]
             what = "collapsed" if w[i] < low_cut else "inflated"
             text = " ".join(f"{v[k, i]:+.2f}z[{k}]" for k in j if abs(v[k, i]) >= 0.2)
-            left = rank[i] <= (d + 1) / 2
-            ax.annotate(f"{what}: {text}", (rank[i], shown[i]), fontsize=7, color=_BAD,
-                        xytext=(8 if left else -8, -3), textcoords="offset points",
-                        ha="left" if left else "right")
+            lines.append(f"#{i + 1} {what} ({w[i]:.2g}): {text}")
+        extra = len(marked) - len(lines)
+        if extra > 0:
+            lines.append(f"... and {extra} more outside the band")
+        ax.text(0.98, 0.98, "\n".join(lines), transform=ax.transAxes, ha="right", va="top",
+                fontsize=7, color=_BAD, bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
     ax.set_yscale("log")
     ax.set_xlabel("rank")
     ax.set_ylabel("eigenvalue (log scale)")
     ax.set_title("Covariance spectrum vs Marchenko-Pastur (dashed)", fontsize=10)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="best")
     return fig
 
 
@@ -530,7 +534,7 @@ def save_plots(report_or_z: Any, folder: str | Path, *, stem: str = "latents",
     return written
 
 
-def png_images(report_or_z: Any, report=None, *, dpi: int = 80) -> list[dict[str, str]]:
+def png_images(report_or_z: Any, report=None, *, dpi: int = 96) -> list[dict[str, str]]:
     """The pictures as base64 PNGs for the HTML report: [{"name", "title", "png_base64"}]."""
     return [{"name": name, "title": title,
              "png_base64": base64.b64encode(_png(fig, dpi)).decode("ascii")}
