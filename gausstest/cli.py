@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
                                           "code=w[,code:null=w...] over the defaults")
         sp.add_argument("--nan-policy", choices=["raise", "omit"],
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
+        sp.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress display on stderr (shown only for slow runs)")
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
@@ -142,6 +144,7 @@ def _options(args, conf) -> dict[str, Any]:
         "rng": int(pick("seed", 0)),
         "nan_policy": pick("nan_policy", "raise"),
         "weights": _weights(weights) if isinstance(weights, str) else weights,
+        "quiet": bool(getattr(args, "quiet", False)),
     }
 
 
@@ -149,8 +152,12 @@ def _run_one(path: str, key: str | None, opts: dict):
     from .battery import assess
     from .io import load
 
+    from .progress import Progress
+
     data = load(path, key=key)
-    return assess(data, **opts).with_source(path)
+    opts = dict(opts)
+    progress = Progress(Path(path).name, mode=False if opts.pop("quiet", False) else "auto")
+    return assess(data, progress=progress, **opts).with_source(path)
 
 
 def _add_example(args) -> int | None:
@@ -217,7 +224,8 @@ def _compare(args) -> int:
                 data[label if label not in data else f"{label} ({path})"] = load(path, key=key)
             except (InputError, ValueError) as exc:
                 raise InputError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
-        result = compare(data, **opts)
+        quiet = opts.pop("quiet", False)
+        result = compare(data, progress=False if quiet else None, **opts)
     except (InputError, ValueError, TypeError) as exc:
         print(f"gausstest: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -189,7 +189,8 @@ def compare(samples: Mapping[str, Any] | Sequence[Any], *, names: Sequence[str] 
         Labels for a sequence (default: each report's source, else "sample 1", ...).
     **assess_options
         Passed to :func:`gausstest.assess` for every sample (``null``, ``alpha``,
-        ``tests``, ``rng``, ...), so every sample gets the same battery and seeds.
+        ``tests``, ``rng``, ``progress``, ...), so every sample gets the same battery
+        and seeds.
 
     Returns
     -------
@@ -224,9 +225,13 @@ def compare(samples: Mapping[str, Any] | Sequence[Any], *, names: Sequence[str] 
     if len(labels) != len(items):
         raise ValueError(f"{len(items)} samples but {len(labels)} names")
     labels = _unique([str(x) for x in labels])
+    from .progress import Progress, make_progress
+
+    progress = assess_options.pop("progress", None)
     reports = []
     for label, it in zip(labels, items):
-        rep = it if isinstance(it, Report) else assess(it, **assess_options)
+        shown = progress if isinstance(progress, Progress) else make_progress(progress, label)
+        rep = it if isinstance(it, Report) else assess(it, progress=shown, **assess_options)
         reports.append(rep if rep.source else rep.with_source(label))
     return Comparison(names=tuple(labels), reports=tuple(reports))
 

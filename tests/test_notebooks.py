@@ -45,3 +45,21 @@ def test_runs_top_to_bottom(name):
         assert "ranking (d = 8):" in text
     if name == "quickstart":
         assert "verdict:" in text and "embedded pictures" in text
+
+
+def test_progress_in_jupyter_is_one_updated_display():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import numpy as np, gausstest as gt\n"
+        "from gausstest.progress import Progress\n"
+        "print(Progress().mode)\n"
+        "r = gt.assess(np.random.default_rng(0).standard_normal((100, 2)),\n"
+        "              tests=['prior_match', 'radii'], progress=Progress('z', delay=0))")]
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    outs = nb.cells[0].outputs
+    assert outs[0]["text"] == "jupyter\n"
+    shown = [o for o in outs if o["output_type"] == "display_data"]
+    assert len(shown) == 1  # updated in place, not one output per step
+    assert shown[0]["data"]["text/plain"].startswith("gausstest: z: 3 steps done in ")
+    assert not any(o.get("name") == "stderr" for o in outs)
