@@ -39,11 +39,12 @@ from .coverage import coverage  # noqa: E402
 from .report import Report  # noqa: E402
 from .battery import DEFAULT_BATTERY, assess  # noqa: E402
 from .io import example_path, load  # noqa: E402
+from .compare import Comparison, compare  # noqa: E402
 
 __all__ = [
     "__version__", "assess", "Report", "TestResult", "PValueInfo", "Sample", "as_sample",
     "Asymptotic", "Auto", "MonteCarlo", "REGISTRY", "DEFAULT_BATTERY", "list_tests",
-    "load", "example_path",
+    "load", "example_path", "compare", "Comparison",
     "prior_match", "mardia_skewness", "mardia_kurtosis", "henze_zirkler", "radii",
     "pairwise_distances", "energy", "mmd", "cramer_wold", "projections", "marginals",
     "doornik_hansen", "royston", "mean_test", "covariance_test", "coverage",

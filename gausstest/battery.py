@@ -131,6 +131,7 @@ def assess(
     z: Any, *, null: str = "both", alpha: float = 0.05, tests: Sequence[str] | None = None,
     ignore: Sequence[str] = (), method: Any = "auto", rng: Any = None,
     nan_policy: str = "raise", max_quadratic_n: int = MAX_QUADRATIC_N, weights: Any = None,
+    progress: Any = None,
 ) -> Report:
     """Run the battery on a latent sample and return a :class:`Report`.
 
@@ -158,6 +159,10 @@ def assess(
         O(n^2) tests run on a seeded subsample of this many rows beyond it.
     weights : None, "equal" or dict
         Verdict weights (see :func:`verdict_weights`); default :data:`VERDICT_WEIGHTS`.
+    progress : None, bool, str or gausstest.progress.Progress
+        Progress of slow runs on stderr or in Jupyter (:mod:`gausstest.progress`):
+        None/True shows it where the person is, and only after a few seconds; False
+        never.
 
     Returns
     -------
@@ -185,18 +190,26 @@ def assess(
     results, skipped, notes = [], [], []
     if sample.dropped_rows:
         notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
-    for code, nl in pairs:
-        spec = REGISTRY[code]
-        use = sub if (sub is not None and spec.quadratic) else sample
-        try:
-            res = run_test(code, use, null=nl, method=method, rng=seed)
-        except InputError as exc:
-            skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
-            continue
-        if use is sub:
-            notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} rows "
-                         "(O(n^2) test)")
-        results.append(res)
+    from .progress import make_progress
+
+    shown = make_progress(progress)
+    shown.start(len(pairs))
+    try:
+        for step, (code, nl) in enumerate(pairs):
+            shown.step(step, f"{code} [{nl}]")
+            spec = REGISTRY[code]
+            use = sub if (sub is not None and spec.quadratic) else sample
+            try:
+                res = run_test(code, use, null=nl, method=method, rng=seed)
+            except InputError as exc:
+                skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
+                continue
+            if use is sub:
+                notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} "
+                             "rows (O(n^2) test)")
+            results.append(res)
+    finally:
+        shown.done()
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))

@@ -90,20 +90,39 @@ def _parser() -> argparse.ArgumentParser:
                                           "code=w[,code:null=w...] over the defaults")
         sp.add_argument("--nan-policy", choices=["raise", "omit"],
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
+        sp.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress display on stderr (shown only for slow runs)")
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
-    rep.add_argument("--example", action="store_true",
-                     help="also report on the shipped example latents (2000 x 16 VAE-like means)")
+    rep.add_argument("--example", nargs="?", const="default", metavar="NAME",
+                     help="also report on shipped latents: alone, the synthetic example (2000 x 16 "
+                          "VAE-like means); with NAME, a trained encoder's held-out latents "
+                          "(e.g. vae-d8, wae-d16; --example list shows them)")
     rep.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     rep.add_argument("--output", "-o", help="write the report here instead of stdout")
+    rep.add_argument("--plots", metavar="DIR",
+                     help="also write PNG pictures (radii Q-Q, worst direction, marginals, "
+                          "spectrum, coverage) into DIR as <file stem>-<picture>.png "
+                          "(needs matplotlib: pip install 'gausstest[plots]')")
     common(rep)
 
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
     chk.add_argument("files", nargs="*", metavar="FILE")
-    chk.add_argument("--example", action="store_true", help="also check the shipped example latents")
+    chk.add_argument("--example", nargs="?", const="default", metavar="NAME",
+                     help="also check shipped latents (alone: the synthetic example; NAME: an encoder's)")
     chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
     common(chk)
+
+    cmp_ = sub.add_parser("compare", help="rank several latent files side by side "
+                                          "(exit 0 all pass, 1 some fail, 2 bad input)")
+    cmp_.add_argument("files", nargs="*", metavar="FILE[:KEY]",
+                      help=".npy, .csv, .txt, or .npz with :KEY naming the array (B.npz:z)")
+    cmp_.add_argument("--example", action="append", default=[], metavar="NAME",
+                      help="also compare a shipped latent file (repeatable; see --list-examples)")
+    cmp_.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
+    cmp_.add_argument("--output", "-o", help="write the comparison here instead of stdout")
+    common(cmp_)
 
     sub.add_parser("tests", help="list the registered tests")
 
@@ -133,6 +152,7 @@ def _options(args, conf) -> dict[str, Any]:
         "rng": int(pick("seed", 0)),
         "nan_policy": pick("nan_policy", "raise"),
         "weights": _weights(weights) if isinstance(weights, str) else weights,
+        "quiet": bool(getattr(args, "quiet", False)),
     }
 
 
@@ -140,8 +160,103 @@ def _run_one(path: str, key: str | None, opts: dict):
     from .battery import assess
     from .io import load
 
+    from .progress import Progress
+
     data = load(path, key=key)
-    return assess(data, **opts).with_source(path)
+    opts = dict(opts)
+    progress = Progress(Path(path).name, mode=False if opts.pop("quiet", False) else "auto")
+    return assess(data, progress=progress, **opts).with_source(path)
+
+
+def _add_example(args) -> int | None:
+    """Append the file of ``--example [NAME]`` to ``args.files``; ``--example list``
+    prints the names. A NAME that is an existing file (``--example a.npy``, the flag
+    used alone before a FILE) is taken as a FILE, with the default example."""
+    from .io import example_path, examples
+
+    name = args.example
+    known = examples()
+    if name == "list":
+        for key, entry in known.items():
+            if entry.get("kind") == "latent":
+                extra = (f" (d = {entry['d']}, n = {entry['n']}, reconstruction MSE "
+                         f"{entry['reconstruction_mse']})" if "d" in entry else "")
+                print(f"{key:<14} {entry['contents']}{extra}")
+        return EXIT_PASS
+    if name not in known and Path(name).exists():
+        args.files.insert(0, name)
+        name = "default"
+    try:
+        args.files.append(str(example_path(name)))
+    except InputError as exc:
+        print(f"gausstest: error: --example: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return None
+
+
+def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
+    """"B.npz:key" -> ("B.npz", "key") unless a file of that full name exists."""
+    head, sep, tail = arg.rpartition(":")
+    if sep and head.lower().endswith(".npz") and tail and not Path(arg).exists():
+        return head, tail
+    return arg, key
+
+
+def _compare(args) -> int:
+    from .compare import compare
+    from .io import load
+
+    inputs: list[tuple[str, str, str | None]] = []  # (label, path, key)
+    for arg in args.files:
+        path, key = _split_key(arg, args.key)
+        label = Path(path).stem + (f"[{key}]" if key and key != args.key else "")
+        inputs.append((label, path, key))
+    for name in args.example:
+        try:
+            from .io import example_path
+
+            inputs.append((name, str(example_path(name)), None))
+        except (InputError, ValueError) as exc:
+            print(f"gausstest: error: --example: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+    if len(inputs) < 1:
+        print("gausstest: error: compare needs FILE arguments (or --example NAME)", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        opts = _options(args, _pyproject_config(Path.cwd()))
+        if not 0 < opts["alpha"] < 1:
+            raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+        data = {}
+        for label, path, key in inputs:
+            try:
+                data[label if label not in data else f"{label} ({path})"] = load(path, key=key)
+            except (InputError, ValueError) as exc:
+                raise InputError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
+        quiet = opts.pop("quiet", False)
+        result = compare(data, progress=False if quiet else None, **opts)
+    except (InputError, ValueError, TypeError) as exc:
+        print(f"gausstest: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except MemoryError:
+        print("gausstest: error: out of memory", file=sys.stderr)
+        return EXIT_INPUT
+    render = {"text": "to_text", "markdown": "to_markdown", "html": "to_html",
+              "json": "to_json"}[args.format]
+    text = getattr(result, render)()
+    text = text if text.endswith("\n") else text + "\n"
+    if args.output:
+        if any(Path(args.output).resolve() == Path(p).resolve() for _, p, _ in inputs):
+            print(f"gausstest: error: --output {args.output} is one of the inputs; "
+                  "choose another file", file=sys.stderr)
+            return EXIT_INPUT
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"gausstest: error: cannot write {args.output}: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+    else:
+        sys.stdout.write(text)
+    return EXIT_PASS if all(r.passed for r in result.reports) else EXIT_FAIL
 
 
 def _list_tests(out) -> int:
@@ -187,10 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _list_tests(sys.stdout)
     if args.command == "calibrate":
         return _calibrate(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.example:
-        from .io import example_path
-
-        args.files.append(str(example_path()))
+        code = _add_example(args)
+        if code is not None:
+            return code
     if not args.files:
         print(f"gausstest: error: {args.command} needs at least one FILE (or --example)", file=sys.stderr)
         return EXIT_INPUT
@@ -201,6 +318,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, ValueError, TypeError) as exc:
         print(f"gausstest: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+
+    if getattr(args, "plots", None):
+        from .plots import PLOTS_HINT, have_matplotlib
+
+        if not have_matplotlib():
+            print(f"gausstest: error: --plots: {PLOTS_HINT}", file=sys.stderr)
+            return EXIT_INPUT
+        if Path(args.plots).exists() and not Path(args.plots).is_dir():
+            print(f"gausstest: error: --plots {args.plots}: exists and is not a folder; "
+                  "name a folder (it is created if missing)", file=sys.stderr)
+            return EXIT_INPUT
 
     worst = EXIT_PASS
     reports = []
@@ -231,6 +359,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for f in rep.findings:
                     print(f"  - {f}")
         return worst
+
+    if args.plots:
+        from .plots import save_plots
+
+        used: set[str] = set()
+        for rep in reports:
+            stem = Path(rep.source or "latents").stem
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            try:
+                save_plots(rep, args.plots, stem=stem)
+            except OSError as exc:
+                print(f"gausstest: error: --plots: cannot write into {args.plots}: {exc}",
+                      file=sys.stderr)
+                return EXIT_INPUT
 
     fmt = args.format
     if fmt == "json":

@@ -131,6 +131,9 @@ class Report:
     notes: tuple[str, ...] = ()
     source: str | None = field(default=None)
     weights: tuple[float, ...] = ()
+    #: the validated sample the battery ran on, kept for :meth:`plot` and the HTML
+    #: pictures; never serialised (not in :meth:`to_dict`)
+    sample: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, *, sample, null, alpha, results, weights=None, skipped=(), notes=(),
@@ -163,7 +166,7 @@ class Report:
             adjusted_pvalues=tuple(float(a) for a in adjusted),
             rejected=tuple(bool(x) for x in reject), verdict=verdict,
             findings=tuple(findings), skipped=tuple(skipped), notes=tuple(notes), source=source,
-            weights=tuple(weights),
+            weights=tuple(weights), sample=sample,
         )
 
     def with_source(self, source: str) -> Report:
@@ -229,8 +232,31 @@ class Report:
     def to_markdown(self) -> str:
         return render_markdown(self.to_dict())
 
-    def to_html(self) -> str:
-        return render_html(self.to_dict())
+    def to_html(self, *, images: bool = True) -> str:
+        """Self-contained HTML; with ``images`` (and matplotlib) the pictures of
+        :mod:`gausstest.plots` are embedded as base64 PNGs, else it says how to get them."""
+        return render_html(self.to_dict(), images=self._images() if images else None)
+
+    def _images(self) -> list[dict[str, str]] | str:
+        """Base64 PNGs for the HTML, or a sentence saying why there are none."""
+        from . import plots
+
+        if not plots.have_matplotlib():
+            return plots.PLOTS_HINT
+        if self.sample is None:
+            return "no pictures: this report keeps no sample"
+        return plots.png_images(self)
+
+    def plot(self, *, title: str | None = None):
+        """One matplotlib figure with every picture of :mod:`gausstest.plots` (radii
+        against chi2(d) and the Beta law, the worst direction, the worst coordinates, the
+        covariance spectrum, coverage by radius). Needs matplotlib (the ``plots`` extra)."""
+        from .plots import overview
+
+        return overview(self, title=title)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def __str__(self) -> str:
         return self.to_text()
@@ -343,14 +369,18 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_html(doc: dict) -> str:
+def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> str:
+    """HTML of ``doc``; ``images`` ([{"name", "title", "png_base64"}], embedded as data
+    URIs so the page needs no network) or a sentence saying why there are none."""
     e = _html.escape
     colour = "#1a7f37" if doc["verdict"] == "pass" else "#cf222e"
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>gausstest report</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}"
-        "td.num{text-align:right;font-variant-numeric:tabular-nums}tr.rej{background:#ffebe9}</style>",
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}tr.rej{background:#ffebe9}"
+        "div.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}"
+        "figure img{max-width:34em}</style>",
         "</head><body>",
         f"<h1>gausstest report{': ' + e(doc['source']) if doc.get('source') else ''}</h1>",
         f"<p>n = {doc['n']}, d = {doc['d']}. Verdict: <strong style='color:{colour}'>"
@@ -375,5 +405,13 @@ def render_html(doc: dict) -> str:
                   for s in doc["skipped"]]
         parts += [f"<li>{e(s)}</li>" for s in doc["notes"]]
         parts.append("</ul>")
+    if isinstance(images, str):
+        parts.append(f"<h2>Pictures</h2><p class='noplots'>{e(images)}</p>")
+    elif images:
+        parts.append("<h2>Pictures</h2><div class='plots'>")
+        parts += [f"<figure id='plot-{e(im['name'])}'><img alt='{e(im['title'])}' "
+                  f"src='data:image/png;base64,{im['png_base64']}'>"
+                  f"<figcaption>{e(im['title'])}</figcaption></figure>" for im in images]
+        parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
