@@ -1,10 +1,11 @@
 """Command line: ``gausstest report FILE...``, ``gausstest check FILE``, ``gausstest tests``.
 
 Exit codes: 0 pass, 1 fail, 2 bad input or usage (worst over all inputs).
-Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed`` and
-``--weights`` can
-live in the ``[tool.gausstest]`` table of the pyproject.toml in the current folder
-or its parents; flags win over it.
+Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed``,
+``--weights`` and the gate's ``--require`` / ``--max-effect`` can live in the
+``[tool.gausstest]`` table of the nearest pyproject.toml (current folder or its
+parents) or of the file named by ``--config``; flags win over it
+(:mod:`gausstest.config` validates it, :mod:`gausstest.gate` applies the gate).
 """
 
 from __future__ import annotations
@@ -19,29 +20,6 @@ from .errors import InputError
 __all__ = ["main"]
 
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
-
-
-def _pyproject_config(start: Path) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    for folder in (start, *start.parents):
-        path = folder / "pyproject.toml"
-        if path.is_file():
-            try:
-                with path.open("rb") as fh:
-                    data = tomllib.load(fh)
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise InputError(f"{path}: could not read [tool.gausstest] ({exc})") from None
-            conf = data.get("tool", {}).get("gausstest", {})
-            known = {"alpha", "null", "select", "ignore", "seed", "nan_policy", "weights"}
-            unknown = set(conf) - known
-            if unknown:
-                raise InputError(f"{path}: unknown [tool.gausstest] keys {sorted(unknown)}; "
-                                 f"known: {sorted(known)}")
-            return conf
-    return {}
 
 
 def _csv_list(text: str | None) -> list[str] | None:
@@ -90,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
                                           "code=w[,code:null=w...] over the defaults")
         sp.add_argument("--nan-policy", choices=["raise", "omit"],
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
+        sp.add_argument("--config", metavar="PATH",
+                        help="TOML file with a [tool.gausstest] table (default: the nearest "
+                             "pyproject.toml)")
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
@@ -102,11 +83,46 @@ def _parser() -> argparse.ArgumentParser:
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
     chk.add_argument("files", nargs="*", metavar="FILE")
     chk.add_argument("--example", action="store_true", help="also check the shipped example latents")
-    chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
+    chk.add_argument("--format", choices=["text", "json"], default="text",
+                     help="text: one line per file with the rules and findings; json: the "
+                          "report with its 'gate' member (one object, or an array for "
+                          "several files)")
+    chk.add_argument("--json", action="store_true", help="same as --format json")
+    chk.add_argument("--require", metavar="Q[,Q]",
+                     help="questions that must pass: prior_match, shape, coverage "
+                          "(default: the plain verdict)")
+    chk.add_argument("--max-effect", metavar="CODE=X[,...]",
+                     help="largest tolerated effect per test, e.g. prior_match=0.05,energy=0.01: "
+                          "fail only when a required question fails and a rejecting test's "
+                          "effect exceeds its threshold")
+    chk.add_argument("--exit-zero", action="store_true",
+                     help="report the gate's decision but exit 0 on a fail (bad input stays 2)")
     common(chk)
 
     sub.add_parser("tests", help="list the registered tests")
     return p
+
+
+_FLAG_KEYS = ("alpha", "null", "select", "ignore", "seed", "nan_policy", "weights", "require",
+              "max_effect")
+
+
+def _overridden(args, config) -> tuple[str, ...]:
+    """Config keys that a flag overrides."""
+    return tuple(k for k in config.keys if getattr(args, k, None) is not None)
+
+
+def _gate(args, conf):
+    from .config import parse_max_effect, parse_questions
+    from .gate import Gate
+
+    require = conf.get("require")
+    if getattr(args, "require", None) is not None:
+        require = parse_questions(args.require, where="--require", key="value")
+    max_effect = conf.get("max_effect")
+    if getattr(args, "max_effect", None) is not None:
+        max_effect = parse_max_effect(args.max_effect, where="--max-effect", key="value")
+    return Gate(require=None if require is None else tuple(require), max_effect=max_effect)
 
 
 def _options(args, conf) -> dict[str, Any]:
@@ -168,9 +184,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gausstest: error: {args.command} needs at least one FILE (or --example)", file=sys.stderr)
         return EXIT_INPUT
     try:
-        opts = _options(args, _pyproject_config(Path.cwd()))
+        from .battery import select_tests
+        from .config import load_config
+
+        config = load_config(args.config)
+        opts = _options(args, config.values)
         if not 0 < opts["alpha"] < 1:
             raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+        gate = None
+        if args.command == "check":
+            gate = _gate(args, config.values)
+            gate.check_selection(select_tests(opts["tests"], opts["null"], opts["ignore"]),
+                                 opts["null"], where="gate")
     except (InputError, ValueError, TypeError) as exc:
         print(f"gausstest: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -194,16 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             worst = max(worst, EXIT_FAIL)
 
     if args.command == "check":
-        for rep in reports:
-            if args.json:
-                print(rep.to_json())
-                continue
-            print(f"{rep.source}: {rep.verdict.upper()} (n = {rep.n}, d = {rep.d}, "
-                  f"alpha = {rep.alpha})")
-            if not rep.passed:
-                for f in rep.findings:
-                    print(f"  - {f}")
-        return worst
+        return _check_output(args, config, gate, reports, worst)
 
     fmt = args.format
     if fmt == "json":
@@ -222,6 +238,47 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
     elif text:
         sys.stdout.write(text)
+    return worst
+
+
+def _check_output(args, config, gate, reports, worst: int) -> int:
+    """Apply the gate to each report, print text or JSON, return the exit code."""
+    import json
+
+    worst = EXIT_INPUT if worst == EXIT_INPUT else EXIT_PASS
+    decisions = []
+    for rep in reports:
+        try:
+            decisions.append((rep, gate.evaluate(rep)))
+        except InputError as exc:  # e.g. a required question that this run did not ask
+            print(f"gausstest: error: {rep.source}: {exc}", file=sys.stderr)
+            worst = EXIT_INPUT
+    if any(not g.passed for _, g in decisions):
+        worst = max(worst, EXIT_FAIL)
+    overridden = _overridden(args, config)
+    line = config.describe(overridden)
+    if args.json or args.format == "json":
+        docs = []
+        for rep, g in decisions:
+            doc = rep.to_dict()
+            doc["gate"] = {**g.to_dict(), "exit_zero": bool(args.exit_zero), "config": {
+                "path": None if config.path is None else str(config.path),
+                "keys": list(config.keys), "overridden_by_flags": list(overridden),
+                "line": line}}
+            docs.append(doc)
+        if docs:
+            print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, allow_nan=False))
+    else:
+        print(line)
+        for rep, g in decisions:
+            extra = "" if g.verdict == g.status else f"; plain verdict {g.verdict.upper()}"
+            print(f"{rep.source}: {g.status.upper()} (n = {rep.n}, d = {rep.d}, "
+                  f"alpha = {rep.alpha}{extra}): {g.decided_by}")
+            print(g.to_text())
+        if args.exit_zero and worst == EXIT_FAIL:
+            print("--exit-zero: exit 0 although the gate fails")
+    if args.exit_zero and worst == EXIT_FAIL:
+        return EXIT_PASS
     return worst
 
 
