@@ -118,11 +118,19 @@ def _gate(args, conf):
 
     require = conf.get("require")
     if getattr(args, "require", None) is not None:
-        require = parse_questions(args.require, where="--require", key="value")
+        require = parse_questions(args.require, where="--require", key="")
     max_effect = conf.get("max_effect")
     if getattr(args, "max_effect", None) is not None:
-        max_effect = parse_max_effect(args.max_effect, where="--max-effect", key="value")
+        max_effect = parse_max_effect(args.max_effect, where="--max-effect", key="")
     return Gate(require=None if require is None else tuple(require), max_effect=max_effect)
+
+
+def _gate_sources(args, config) -> tuple[str, str]:
+    """Where the gate's require and max_effect came from, for error messages."""
+    file = f"{config.path}: [tool.gausstest]"
+    return ("--require" if getattr(args, "require", None) is not None else f"{file} require",
+            "--max-effect" if getattr(args, "max_effect", None) is not None
+            else f"{file} max_effect")
 
 
 def _options(args, conf) -> dict[str, Any]:
@@ -194,8 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         gate = None
         if args.command == "check":
             gate = _gate(args, config.values)
+            src_require, src_effect = _gate_sources(args, config)
             gate.check_selection(select_tests(opts["tests"], opts["null"], opts["ignore"]),
-                                 opts["null"], where="gate")
+                                 opts["null"], where_require=src_require,
+                                 where_effect=src_effect)
     except (InputError, ValueError, TypeError) as exc:
         print(f"gausstest: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

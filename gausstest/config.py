@@ -161,7 +161,7 @@ def _show(value: Any) -> str:
 
 
 def _err(where: str, key: str, message: str) -> ConfigError:
-    return ConfigError(f"{where} {key}: {message}")
+    return ConfigError(f"{where} {key}: {message}" if key else f"{where}: {message}")
 
 
 def canonical_code(code: str) -> str:

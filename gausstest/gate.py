@@ -190,27 +190,30 @@ class Gate:
     def make(cls, require: Any = None, max_effect: Any = None, *,
              where: str = "assert_gaussian") -> Gate:
         """Validate the arguments (raising :class:`ConfigError` that names them)."""
-        req = None if require is None else tuple(parse_questions(require, where=where,
-                                                                 key="require"))
-        eff = None if max_effect is None else parse_max_effect(max_effect, where=where,
-                                                               key="max_effect")
+        req = None if require is None else tuple(parse_questions(
+            require, where=f"{where}(require=...)", key=""))
+        eff = None if max_effect is None else parse_max_effect(
+            max_effect, where=f"{where}(max_effect=...)", key="")
         return cls(require=req, max_effect=eff)
 
     def check_selection(self, pairs: Sequence[tuple[str, str]], null: str, *,
-                        where: str = "gate") -> None:
+                        where_require: str = "require",
+                        where_effect: str = "max_effect") -> None:
         """Before any work: every required question is asked, every threshold has a test.
 
-        ``pairs`` are the (code, null) pairs :func:`gausstest.battery.select_tests` chose.
+        ``pairs`` are the (code, null) pairs :func:`gausstest.battery.select_tests` chose;
+        ``where_*`` name the source of each setting in the error messages.
         """
+        where = where_require
         for q in self.require or ():
             if q == "shape" and null == "standard":
-                raise ConfigError(f"{where} require: question 'shape' is not asked under "
+                raise ConfigError(f"{where}: question 'shape' is not asked under "
                                   "null = 'standard'; use null 'gaussian' or 'both', or drop it")
             if q == "prior_match" and null == "gaussian":
-                raise ConfigError(f"{where} require: question 'prior_match' is not asked under "
+                raise ConfigError(f"{where}: question 'prior_match' is not asked under "
                                   "null = 'gaussian'; use null 'standard' or 'both', or drop it")
             if q == "coverage" and not any(c == "coverage" for c, _ in pairs):
-                raise ConfigError(f"{where} require: question 'coverage' needs the coverage "
+                raise ConfigError(f"{where}: question 'coverage' needs the coverage "
                                   "test (null 'standard' or 'both'); add it to select or drop it")
         ran = {(canonical_code(c), nl) for c, nl in pairs}
         for key in self.max_effect or {}:
@@ -218,7 +221,7 @@ class Gate:
             code = canonical_code(code)
             if not any(c == code and (not nl or n == nl) for c, n in ran):
                 raise ConfigError(
-                    f"{where} max_effect.{key}: {key} is not among the tests that run "
+                    f"{where_effect}: {key!r} is not among the tests that run "
                     f"({', '.join(sorted({c for c, _ in ran})) or 'none'}); add it to select "
                     "(and the null it needs) or drop the threshold")
 

@@ -61,7 +61,9 @@ def assert_gaussian(
     from .battery import assess, select_tests
 
     gate = Gate.make(require, max_effect, where="assert_gaussian")
-    gate.check_selection(select_tests(tests, null, ignore), null, where="assert_gaussian")
+    gate.check_selection(select_tests(tests, null, ignore), null,
+                         where_require="assert_gaussian(require=...)",
+                         where_effect="assert_gaussian(max_effect=...)")
     report = assess(z, null=null, alpha=alpha, tests=tests, ignore=ignore, rng=rng,
                     **assess_options)
     result = gate.evaluate(report)
