@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .questions import PVALUE_FLOOR, floor_pvalue
 from .results import TestResult, jsonable
 
 __all__ = ["Report", "Skipped", "render_text", "render_markdown", "render_html", "render_json"]
@@ -148,12 +149,12 @@ class Report:
                 text = spec.finding(r) if spec is not None and spec.finding else (
                     f"{r.test} rejects (p = {r.pvalue:.3g})")
                 findings.append(f"[{r.test}, {r.null}] {text}")
-        prior = next((r for r in results if r.test == "prior_match"), None)
+        prior = next((r for r in results if r.test == "prior_moments"), None)
         if prior is not None and not reject[results.index(prior)]:
             # collapsed dimensions matter even when the battery as a whole passes
             for line in describe_prior(dict(prior.details), prior.d):
                 if "collapsed" in line:
-                    findings.append(f"[prior_match, standard] {line}")
+                    findings.append(f"[prior_moments, standard] {line}")
         verdict = "fail" if reject.any() else "pass"
         if verdict == "pass":
             findings.insert(0, f"no test rejects at family-wise alpha = {alpha} (weighted Holm over "
@@ -176,6 +177,15 @@ class Report:
         return self.verdict == "pass"
 
     @property
+    def questions(self) -> dict[str, Any]:
+        """``{"prior_match": Question | None, "shape": ..., "coverage": ...}``: each asked
+        question's verdict and family-wise p-value (:mod:`gausstest.questions`)."""
+        from .questions import answer_questions
+
+        return answer_questions([(r.test, r.null) for r in self.results], self.adjusted_pvalues,
+                                self.alpha, self.null)
+
+    @property
     def verdict_pvalue(self) -> float:
         """The verdict's p-value: it fails exactly when this is <= ``alpha``."""
         adj = np.asarray(self.adjusted_pvalues, dtype=float)
@@ -191,7 +201,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         from . import __version__
 
-        prior = next((r for r in self.results if r.test == "prior_match"), None)
+        prior = next((r for r in self.results if r.test == "prior_moments"), None)
         rows = []
         weights = self.weights or (1.0,) * len(self.results)
         for r, adj, rej, w in zip(self.results, self.adjusted_pvalues, self.rejected, weights):
@@ -208,8 +218,10 @@ class Report:
             "d": self.d,
             "alpha": self.alpha,
             "null": self.null,
+            "questions": {k: None if q is None else jsonable(q.to_dict())
+                          for k, q in self.questions.items()},
             "verdict": self.verdict,
-            "verdict_pvalue": jsonable(self.verdict_pvalue),
+            "verdict_pvalue": jsonable(floor_pvalue(self.verdict_pvalue)),
             "findings": list(self.findings),
             "prior": None if prior is None else jsonable({
                 k: prior.details[k] for k in (
@@ -252,6 +264,35 @@ def _fmt(x: Any, digits: int = 4) -> str:
     return str(x)
 
 
+_QUESTION_LABELS = {"prior_match": "prior match", "shape": "shape", "coverage": "coverage"}
+
+
+def _fmt_p(p: Any) -> str:
+    """A p-value as a person writes it: 3 significant digits, floored at PVALUE_FLOOR."""
+    if p is None:
+        return "-"
+    p = float(p)
+    if p <= PVALUE_FLOOR:
+        return f"< {PVALUE_FLOOR:.0e}"
+    return f"{p:.2g}" if p < 0.001 else f"{p:.3g}"
+
+
+def _question_rows(doc: dict) -> list[tuple[str, str, str, str, str]]:
+    """(label, VERDICT, p, hypothesis, tests) of each asked question, in report order."""
+    out = []
+    for name, q in (doc.get("questions") or {}).items():
+        if q is None:
+            continue
+        tests = ", ".join(q.get("rejected_tests") or []) or "none rejected"
+        out.append((_QUESTION_LABELS.get(name, name), q["verdict"].upper(), _fmt_p(q["pvalue"]),
+                    q["hypothesis"], tests))
+    return out
+
+
+def _not_asked(doc: dict) -> list[str]:
+    return [_QUESTION_LABELS.get(k, k) for k, q in (doc.get("questions") or {}).items() if q is None]
+
+
 def _section(row: dict) -> str:
     if row["family"] == "coverage":
         return "coverage"
@@ -277,7 +318,17 @@ def render_text(doc: dict) -> str:
     if doc.get("source"):
         head = f"{doc['source']}: " + head
     lines.append(head)
-    lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']})")
+    lines.append("")
+    lines.append(f"questions (family-wise alpha = {doc['alpha']} over all {len(doc['results'])} "
+                 "results, closed testing):")
+    for label, verdict, p, hyp, tests in _question_rows(doc):
+        lines.append(f"  {label:<12} {verdict:<4}  p = {p:<8}  rejected: {tests}")
+    missing = _not_asked(doc)
+    if missing:
+        lines.append(f"  not asked: {', '.join(missing)}")
+    lines.append("")
+    lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']}, "
+                 f"p = {_fmt_p(doc['verdict_pvalue'])})")
     lines.append("")
     lines.append("findings:")
     lines += [f"  - {f}" for f in doc["findings"]]
@@ -323,8 +374,16 @@ def render_text(doc: dict) -> str:
 
 def render_markdown(doc: dict) -> str:
     out = [f"# gausstest report{': ' + doc['source'] if doc.get('source') else ''}", "",
-           f"n = {doc['n']}, d = {doc['d']}; **verdict: {doc['verdict'].upper()}** "
-           f"(weighted Holm over {len(doc['results'])} results, alpha = {doc['alpha']})", "", "## Findings", ""]
+           f"n = {doc['n']}, d = {doc['d']}", "", "## Questions", "",
+           "| question | verdict | p-value | null hypothesis | rejected tests |", "|---|---|---:|---|---|"]
+    out += [f"| {label} | **{verdict}** | {p} | {hyp} | {tests} |"
+            for label, verdict, p, hyp, tests in _question_rows(doc)]
+    missing = _not_asked(doc)
+    out += ["", f"Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
+                "(weighted Holm, closed testing)." + (f" Not asked: {', '.join(missing)}."
+                                                       if missing else ""),
+            "", f"**Verdict: {doc['verdict'].upper()}** (p = {_fmt_p(doc['verdict_pvalue'])})",
+            "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
     for title, rows in _grouped(doc):
         out += ["", f"## {title}", "",
@@ -343,6 +402,9 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+_REJ = " class='rej'"
+
+
 def render_html(doc: dict) -> str:
     e = _html.escape
     colour = "#1a7f37" if doc["verdict"] == "pass" else "#cf222e"
@@ -353,8 +415,18 @@ def render_html(doc: dict) -> str:
         "td.num{text-align:right;font-variant-numeric:tabular-nums}tr.rej{background:#ffebe9}</style>",
         "</head><body>",
         f"<h1>gausstest report{': ' + e(doc['source']) if doc.get('source') else ''}</h1>",
-        f"<p>n = {doc['n']}, d = {doc['d']}. Verdict: <strong style='color:{colour}'>"
-        f"{doc['verdict'].upper()}</strong> (weighted Holm, alpha = {doc['alpha']}).</p>",
+        f"<p>n = {doc['n']}, d = {doc['d']}.</p>",
+        "<h2>Questions</h2><table><tr><th>question</th><th>verdict</th><th>p-value</th>"
+        "<th>null hypothesis</th><th>rejected tests</th></tr>",
+        *[f"<tr{_REJ if verdict == 'FAIL' else ''}><td>{e(label)}</td>"
+          f"<td><strong>{verdict}</strong></td><td class='num'>{e(p)}</td><td>{e(hyp)}</td>"
+          f"<td>{e(tests)}</td></tr>" for label, verdict, p, hyp, tests in _question_rows(doc)],
+        "</table>",
+        f"<p>Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
+        "(weighted Holm, closed testing)."
+        + (f" Not asked: {e(', '.join(_not_asked(doc)))}." if _not_asked(doc) else "") + "</p>",
+        f"<p>Verdict: <strong style='color:{colour}'>"
+        f"{doc['verdict'].upper()}</strong> (p = {e(_fmt_p(doc['verdict_pvalue']))}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
     ]
     for title, rows in _grouped(doc):
