@@ -78,7 +78,7 @@ class Config:
             return f"config: {self.path} {self.note or 'has no [tool.gausstest] table'}; " \
                    "defaults and flags only"
         applied = [k for k in self.keys if k not in overridden]
-        text = f"config: {self.path} [tool.gausstest]: " + (", ".join(applied) or "no key")
+        text = f"config: {self.path} [tool.gausstest]: " + (", ".join(applied) or "none applied")
         if overridden:
             text += f" (overridden by flags: {', '.join(k for k in self.keys if k in overridden)})"
         return text

@@ -10,9 +10,13 @@ what must hold:
   "energy:standard": 0.01}`` (a code applies to every null the test ran under).
 
 The gate **fails** when a required question fails (the plain verdict, without
-``require``) **and**, when thresholds are set, some test with a threshold both rejects
-(its adjusted p-value is <= alpha, the verdict's own rule) and has an effect above its
-threshold. So a threshold only ever turns a statistical failure into a pass when every
+``require``) **and**, when thresholds are set, a test with a threshold that answers a
+failing required question both rejects (its adjusted p-value is <= alpha, the
+verdict's own rule) and has an effect above its threshold. Which tests answer which
+question is :mod:`gausstest.questions`' rule (prior_match: every result; shape: the
+composite-null results; coverage: ``coverage`` and ``radii`` under the standard null).
+
+So a threshold only turns a statistical failure into a pass, when every relevant
 thresholded effect is at or below its threshold; a large effect that its test cannot
 establish (no rejection) never fails the gate on its own. Tests without a threshold
 still decide the questions, but with thresholds set, only thresholded effects decide
@@ -32,15 +36,7 @@ import numpy as np
 
 from .config import QUESTIONS, ConfigError, canonical_code, parse_max_effect, parse_questions
 
-__all__ = ["Gate", "GateResult", "Rule", "evaluate", "report_questions", "question_of"]
-
-
-def question_of(test: str, family: str, null: str) -> str:
-    """The question a result bears on first: coverage tests on "coverage", composite-null
-    results on "shape", the rest on "prior_match"."""
-    if family == "coverage":
-        return "coverage"
-    return "shape" if null == "gaussian" else "prior_match"
+__all__ = ["Gate", "GateResult", "Rule", "evaluate", "report_questions"]
 
 
 def _q_get(q: Any, name: str) -> Any:
@@ -48,41 +44,18 @@ def _q_get(q: Any, name: str) -> Any:
 
 
 def report_questions(report: Any) -> dict[str, dict | None]:
-    """``{"prior_match"|"shape"|"coverage": {"verdict", "pvalue"} | None}`` of a report.
-
-    Uses the report's own per-question verdicts (``Report.questions``) when it has
-    them. Otherwise they are read off the closed-testing verdict: prior match is the
-    plain verdict (every test has level alpha when z ~ N(0, I)); shape fails when a
-    composite-null result rejects; coverage when a coverage result rejects. A question
-    that was not asked is None.
-    """
-    qs = getattr(report, "questions", None)
-    if qs is not None:
-        out: dict[str, dict | None] = {}
-        for name in QUESTIONS:
-            q = qs.get(name) if isinstance(qs, Mapping) else None
-            out[name] = None if q is None else {
-                "verdict": str(_q_get(q, "verdict")), "pvalue": _float(_q_get(q, "pvalue"))}
-        return out
-    adj = np.asarray(report.adjusted_pvalues, dtype=float)
-
-    def summary(mask: list[bool]) -> dict | None:
-        if not any(mask):
-            return None
-        vals = adj[np.asarray(mask)]
-        p = float(np.nanmin(vals)) if np.isfinite(vals).any() else 1.0
-        return {"verdict": "fail" if any(r for r, m in zip(report.rejected, mask) if m) else "pass",
-                "pvalue": p}
-
-    res = report.results
-    prior = None
-    if report.null in ("standard", "both"):
-        prior = {"verdict": report.verdict, "pvalue": float(report.verdict_pvalue)}
-    return {
-        "prior_match": prior,
-        "shape": summary([r.null == "gaussian" and r.family != "coverage" for r in res]),
-        "coverage": summary([r.family == "coverage" for r in res]),
-    }
+    """``{"prior_match"|"shape"|"coverage": {"verdict", "pvalue", "rejected_tests"} | None}``
+    of a report, read from its per-question verdicts (:mod:`gausstest.questions`); a
+    question that was not asked is None."""
+    qs = report.questions
+    out: dict[str, dict | None] = {}
+    for name in QUESTIONS:
+        q = qs.get(name)
+        out[name] = None if q is None else {
+            "verdict": str(_q_get(q, "verdict")), "pvalue": _float(_q_get(q, "pvalue")),
+            "tests": list(_q_get(q, "tests") or ()),
+            "rejected_tests": list(_q_get(q, "rejected_tests") or ())}
+    return out
 
 
 def _float(x: Any) -> float | None:
@@ -204,17 +177,19 @@ class Gate:
         ``pairs`` are the (code, null) pairs :func:`gausstest.battery.select_tests` chose;
         ``where_*`` name the source of each setting in the error messages.
         """
-        where = where_require
+        from .questions import answer_questions
+
+        asked = answer_questions([(canonical_code(c), nl) for c, nl in pairs],
+                                 [1.0] * len(pairs), 0.05, null)
         for q in self.require or ():
-            if q == "shape" and null == "standard":
-                raise ConfigError(f"{where}: question 'shape' is not asked under "
-                                  "null = 'standard'; use null 'gaussian' or 'both', or drop it")
-            if q == "prior_match" and null == "gaussian":
-                raise ConfigError(f"{where}: question 'prior_match' is not asked under "
-                                  "null = 'gaussian'; use null 'standard' or 'both', or drop it")
-            if q == "coverage" and not any(c == "coverage" for c, _ in pairs):
-                raise ConfigError(f"{where}: question 'coverage' needs the coverage "
-                                  "test (null 'standard' or 'both'); add it to select or drop it")
+            if asked.get(q) is not None:
+                continue
+            need = {"prior_match": "null 'standard' or 'both' and a test under the standard null",
+                    "shape": "null 'gaussian' or 'both' and a test under the composite null",
+                    "coverage": "the coverage test or radii under the standard null"}[q]
+            raise ConfigError(f"{where_require}: question {q!r} is not asked by this run "
+                              f"(null = {null!r}, {len(pairs)} tests); it needs {need}: change "
+                              "select / null or drop it")
         ran = {(canonical_code(c), nl) for c, nl in pairs}
         for key in self.max_effect or {}:
             code, _, nl = key.partition(":")
@@ -271,6 +246,12 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
                 text=(f"require {q}: {ans['verdict'].upper()} (p = {_fmt(p)} "
                       f"{'<=' if fails else '>'} alpha = {alpha})")))
     statistical = any(r.violated for r in rules)
+    # the results whose effects can make a failure material: those answering a required
+    # question that fails (every result when the plain verdict decides)
+    relevant: set[str] | None = None
+    if gate.require is not None:
+        relevant = {t for q in gate.require if questions[q]["verdict"] == "fail"
+                    for t in questions[q]["tests"]}
 
     effect_rules: list[Rule] = []
     if gate.max_effect:
@@ -282,6 +263,12 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
             label = f"max_effect {r.test} [{r.null}]"
             if eff is None or not np.isfinite(eff):
                 violated, text = False, f"{label}: no effect measured (threshold {_fmt(limit)})"
+            elif eff > limit and rej and relevant is not None and \
+                    f"{r.test}:{r.null}" not in relevant:
+                violated = False
+                text = (f"{label}: effect {_fmt(eff)} > {_fmt(limit)} and the test rejects "
+                        f"(adj. p = {_fmt(adj)}), but it answers no required question that "
+                        "fails")
             elif eff > limit and rej:
                 violated = True
                 text = (f"{label}: effect {_fmt(eff)} > {_fmt(limit)} and the test rejects "
