@@ -445,3 +445,20 @@ class TestAssertGaussian:
             assert_gaussian(z, require="gaussianity")
         with pytest.raises(ConfigError, match="'energy'"):
             assert_gaussian(z, tests=["radii"], max_effect={"energy": 0.1})
+
+
+def test_readme_ci_examples_are_valid():
+    """The README's [tool.gausstest] examples validate; its CI job keeps the cache folder."""
+    from gausstest.config import _toml
+
+    tomllib = _toml()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        table = tomllib.loads(block)["tool"]["gausstest"]
+        assert validate(table)  # raises ConfigError on any bad key
+    [job] = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    assert "GAUSSTEST_CACHE_DIR" in job and "actions/cache@" in job
+    assert "gausstest check" in job and "--format json --exit-zero" in job
+    assert "from gausstest.testing import assert_gaussian" in text
