@@ -354,7 +354,6 @@ def _check_schema(doc: dict) -> None:
 
 def _run(args, cwd):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    env.pop("GAUSSTEST_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "gausstest", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
 
