@@ -115,6 +115,14 @@ def closed_verdict(nulls: Sequence[str], pvalues: Sequence[float],
     return adjusted
 
 
+def _finding_text(x) -> str:
+    """A diagnosis as one line: [question] text (supporting tests)."""
+    label = {"prior_match": "prior match"}.get(x.question, x.question)
+    shown = ", ".join(x.tests[:4]) + (f" and {len(x.tests) - 4} more" if len(x.tests) > 4 else "")
+    tests = f" (rejected: {shown})" if x.tests and x.kind != "unexplained" else ""
+    return f"[{label}] {x.text}{tests}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Report:
     """Results of a battery, the verdict (weighted Holm, closed over the two nulls) and findings."""
@@ -132,29 +140,23 @@ class Report:
     notes: tuple[str, ...] = ()
     source: str | None = field(default=None)
     weights: tuple[float, ...] = ()
+    #: one record per cause (:mod:`gausstest.diagnosis`); ``findings`` are their texts
+    diagnoses: tuple = ()
 
     @classmethod
     def build(cls, *, sample, null, alpha, results, weights=None, skipped=(), notes=(),
               source=None) -> Report:
-        from .prior import describe_prior
         from .registry import REGISTRY
 
         weights = [1.0] * len(results) if weights is None else [float(w) for w in weights]
         adjusted = closed_verdict([r.null for r in results], [r.pvalue for r in results], weights)
         reject = adjusted <= alpha
-        findings: list[str] = []
-        for r, rej in zip(results, reject):
-            if rej:
-                spec = REGISTRY.get(r.test)
-                text = spec.finding(r) if spec is not None and spec.finding else (
-                    f"{r.test} rejects (p = {r.pvalue:.3g})")
-                findings.append(f"[{r.test}, {r.null}] {text}")
-        prior = next((r for r in results if r.test == "prior_moments"), None)
-        if prior is not None and not reject[results.index(prior)]:
-            # collapsed dimensions matter even when the battery as a whole passes
-            for line in describe_prior(dict(prior.details), prior.d):
-                if "collapsed" in line:
-                    findings.append(f"[prior_moments, standard] {line}")
+        from .diagnosis import diagnose
+        from .questions import answer_questions
+
+        questions = answer_questions([(r.test, r.null) for r in results], adjusted, alpha, null)
+        diagnoses = diagnose(sample, results, [bool(x) for x in reject], questions=questions)
+        findings = [_finding_text(x) for x in diagnoses]
         verdict = "fail" if reject.any() else "pass"
         if verdict == "pass":
             findings.insert(0, f"no test rejects at family-wise alpha = {alpha} (weighted Holm over "
@@ -164,7 +166,7 @@ class Report:
             adjusted_pvalues=tuple(float(a) for a in adjusted),
             rejected=tuple(bool(x) for x in reject), verdict=verdict,
             findings=tuple(findings), skipped=tuple(skipped), notes=tuple(notes), source=source,
-            weights=tuple(weights),
+            weights=tuple(weights), diagnoses=tuple(diagnoses),
         )
 
     def with_source(self, source: str) -> Report:
@@ -223,6 +225,7 @@ class Report:
             "verdict": self.verdict,
             "verdict_pvalue": jsonable(floor_pvalue(self.verdict_pvalue)),
             "findings": list(self.findings),
+            "diagnoses": [x.to_dict() for x in self.diagnoses],
             "prior": None if prior is None else jsonable({
                 k: prior.details[k] for k in (
                     "kl", "w2", "mean_norm", "average_variance", "collapsed_dimensions",
