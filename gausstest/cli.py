@@ -229,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             worst = max(worst, EXIT_FAIL)
 
     if args.command == "check":
-        return _check_output(args, config, gate, reports, worst)
+        return _gate_output(args, config, gate, reports, worst)
 
     fmt = args.format
     if fmt == "json":
@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return worst
 
 
-def _check_output(args, config, gate, reports, worst: int) -> int:
+def _gate_output(args, config, gate, reports, worst: int) -> int:
     """Apply the gate to each report, print text or JSON, return the exit code."""
     import json
 
@@ -267,6 +267,7 @@ def _check_output(args, config, gate, reports, worst: int) -> int:
         worst = max(worst, EXIT_FAIL)
     overridden = _overridden(args, config)
     line = config.describe(overridden)
+    out: list[str] = []
     if args.json or args.format == "json":
         docs = []
         for rep, g in decisions:
@@ -277,16 +278,19 @@ def _check_output(args, config, gate, reports, worst: int) -> int:
                 "line": line}}
             docs.append(doc)
         if docs:
-            print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, allow_nan=False))
+            out.append(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2,
+                                  allow_nan=False))
     else:
-        print(line)
+        out.append(line)
         for rep, g in decisions:
             extra = "" if g.verdict == g.status else f"; plain verdict {g.verdict.upper()}"
-            print(f"{rep.source}: {g.status.upper()} (n = {rep.n}, d = {rep.d}, "
-                  f"alpha = {rep.alpha}{extra}): {g.decided_by}")
-            print(g.to_text())
+            out.append(f"{rep.source}: {g.status.upper()} (n = {rep.n}, d = {rep.d}, "
+                       f"alpha = {rep.alpha}{extra}): {g.decided_by}")
+            out.append(g.to_text())
         if args.exit_zero and worst == EXIT_FAIL:
-            print("--exit-zero: exit 0 although the gate fails")
+            out.append("--exit-zero: exit 0 although the gate fails")
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
     if args.exit_zero and worst == EXIT_FAIL:
         return EXIT_PASS
     return worst
