@@ -16,6 +16,9 @@ verdict's own rule) and has an effect above its threshold. Which tests answer wh
 question is :mod:`gausstest.questions`' rule (prior_match: every result; shape: the
 composite-null results; coverage: ``coverage`` and ``radii`` under the standard null).
 
+A two-sided test's effect is signed (``mardia_kurtosis``: light tails are negative);
+its size ``|effect|`` is compared.
+
 So a threshold only turns a statistical failure into a pass, when every relevant
 thresholded effect is at or below its threshold; a large effect that its test cannot
 establish (no rejection) never fails the gate on its own. Tests without a threshold
@@ -219,6 +222,15 @@ def _threshold_for(thresholds: Mapping[str, float], test: str, null: str) -> flo
     return best
 
 
+def _two_sided(test: str) -> bool:
+    from .registry import get_spec
+
+    try:
+        return bool(get_spec(test).two_sided)
+    except ValueError:  # not a registered code (a stand-in result): one-sided
+        return False
+
+
 def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
     """Apply ``gate`` (default: the plain verdict) to a :class:`~gausstest.Report`."""
     gate = Gate() if gate is None else gate
@@ -261,25 +273,30 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
                 continue
             eff = r.effect
             label = f"max_effect {r.test} [{r.null}]"
-            if eff is None or not np.isfinite(eff):
+            # a two-sided test's effect is signed (e.g. excess kurtosis: light tails < 0):
+            # its size is |effect|
+            two_sided = _two_sided(r.test)
+            size = None if eff is None else (abs(eff) if two_sided else eff)
+            shown = f"|effect| {_fmt(size)}" if two_sided else f"effect {_fmt(size)}"
+            if size is None or not np.isfinite(size):
                 violated, text = False, f"{label}: no effect measured (threshold {_fmt(limit)})"
-            elif eff > limit and rej and relevant is not None and \
+            elif size > limit and rej and relevant is not None and \
                     f"{r.test}:{r.null}" not in relevant:
                 violated = False
-                text = (f"{label}: effect {_fmt(eff)} > {_fmt(limit)} and the test rejects "
+                text = (f"{label}: {shown} > {_fmt(limit)} and the test rejects "
                         f"(adj. p = {_fmt(adj)}), but it answers no required question that "
                         "fails")
-            elif eff > limit and rej:
+            elif size > limit and rej:
                 violated = True
-                text = (f"{label}: effect {_fmt(eff)} > {_fmt(limit)} and the test rejects "
+                text = (f"{label}: {shown} > {_fmt(limit)} and the test rejects "
                         f"(adj. p = {_fmt(adj)}): material")
-            elif eff > limit:
+            elif size > limit:
                 violated = False
-                text = (f"{label}: effect {_fmt(eff)} > {_fmt(limit)} but the test does not "
+                text = (f"{label}: {shown} > {_fmt(limit)} but the test does not "
                         f"reject (adj. p = {_fmt(adj)}): not established")
             else:
                 violated = False
-                text = f"{label}: effect {_fmt(eff)} <= {_fmt(limit)}: below the threshold"
+                text = f"{label}: {shown} <= {_fmt(limit)}: below the threshold"
             effect_rules.append(Rule(kind="max_effect", name=r.test, null=r.null, pvalue=adj,
                                      effect=eff, threshold=limit, rejected=bool(rej),
                                      violated=violated, text=text))
@@ -293,7 +310,8 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
             else f"required question{'s' if len(stat_names) > 1 else ''} "
                  f"{', '.join(stat_names)} fail{'' if len(stat_names) > 1 else 's'}")
     if failed and gate.max_effect:
-        over = [f"{r.name} [{r.null}] ({_fmt(r.effect)} > {_fmt(r.threshold)})"
+        over = [f"{r.name} [{r.null}] "
+                f"({_fmt(abs(r.effect) if _two_sided(r.name) else r.effect)} > {_fmt(r.threshold)})"
                 for r in effect_rules if r.violated]
         decided = f"{what} and effects exceed max_effect: {', '.join(over)}"
     elif failed:

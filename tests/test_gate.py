@@ -259,6 +259,19 @@ class TestGateRules:
         g = evaluate(self.rep(), Gate.make(require=["prior_match"], max_effect={"prior_match": 0.1}))
         assert g.status == "fail"
 
+    def test_two_sided_effect_compared_by_size(self):
+        # light tails: excess kurtosis -0.4, rejected; a threshold 0.1 catches it
+        rows = [("mardia_kurtosis", "standard", -0.4, 0.001)]
+        qs = {"prior_match": _q("fail", 0.001, ["mardia_kurtosis:standard"]), "shape": None,
+              "coverage": None}
+        g = evaluate(_fake_report(rows, verdict="fail", questions=qs),
+                     Gate.make(max_effect={"mardia_kurtosis": 0.1}))
+        assert g.status == "fail" and "|effect| 0.4 > 0.1" in g.rules[-1].text
+        assert "mardia_kurtosis [standard] (0.4 > 0.1)" in g.decided_by
+        g = evaluate(_fake_report(rows, verdict="fail", questions=qs),
+                     Gate.make(max_effect={"mardia_kurtosis": 0.5}))
+        assert g.status == "pass"
+
     def test_required_question_passes(self):
         qs = dict(self.QS, shape=_q("pass", 0.3, ["radii:gaussian"]))
         g = evaluate(_fake_report(self.ROWS, verdict="fail", questions=qs),
@@ -436,6 +449,18 @@ class TestAssertGaussian:
             assert_gaussian(z, tests=["prior_match"], null="standard")
         rep = assert_gaussian(z, tests=["prior_match"], null="standard",
                               max_effect={"prior_match": 0.01})
+        assert rep.verdict == "fail"
+
+    def test_light_tails_caught_by_kurtosis_size(self):
+        # uniform in the cube, d = 4: relative excess kurtosis -1.2/(d + 2) = -0.2
+        from gausstest.alternatives import sample
+
+        z = sample("uniform_cube", 500, 4, rng=3)
+        with pytest.raises(AssertionError, match=r"\|effect\| 0\.[12]\d* > 0\.1"):
+            assert_gaussian(z, tests=["mardia_kurtosis"], null="gaussian", require="shape",
+                            max_effect={"mardia_kurtosis": 0.1})
+        rep = assert_gaussian(z, tests=["mardia_kurtosis"], null="gaussian", require="shape",
+                              max_effect={"mardia_kurtosis": 0.3})
         assert rep.verdict == "fail"
 
     def test_bad_arguments_raise_config_error(self):
