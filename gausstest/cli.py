@@ -103,10 +103,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-_FLAG_KEYS = ("alpha", "null", "select", "ignore", "seed", "nan_policy", "weights", "require",
-              "max_effect")
-
-
 def _overridden(args, config) -> tuple[str, ...]:
     """Config keys that a flag overrides."""
     return tuple(k for k in config.keys if getattr(args, k, None) is not None)

@@ -19,7 +19,7 @@ composite-null results; coverage: ``coverage`` and ``radii`` under the standard 
 A two-sided test's effect is signed (``mardia_kurtosis``: light tails are negative);
 its size ``|effect|`` is compared.
 
-So a threshold only turns a statistical failure into a pass, when every relevant
+So a threshold only turns a statistical failure into a pass when every relevant
 thresholded effect is at or below its threshold; a large effect that its test cannot
 establish (no rejection) never fails the gate on its own. Tests without a threshold
 still decide the questions, but with thresholds set, only thresholded effects decide
@@ -28,11 +28,29 @@ materiality: list the tests whose effects you can judge.
 :func:`evaluate` returns a :class:`GateResult` whose ``rules`` say which rule decided,
 with the numbers; :meth:`GateResult.to_dict` is the ``"gate"`` member of
 ``gausstest check --format json``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import gausstest as gt
+>>> from gausstest.gate import Gate
+>>> z = np.random.default_rng(0).standard_normal((50_000, 3)) * 0.98
+>>> report = gt.assess(z, tests=["prior_match"], null="standard")
+>>> report.verdict
+'fail'
+>>> result = Gate.make(max_effect={"prior_match": 0.01}).evaluate(report)
+>>> result.status
+'pass'
+>>> print(result.rules[-1].text)
+max_effect prior_moments [standard]: effect 9.99e-04 <= 0.01: below the threshold
+
+A scale of 0.98 instead of 1 is certain at n = 50,000 (the plain verdict fails), but its
+KL to N(0, I), about 0.001 nats, is below the tolerated 0.01: the gate passes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np

@@ -486,3 +486,14 @@ def test_readme_ci_examples_are_valid():
     assert "GAUSSTEST_CACHE_DIR" in job and "actions/cache@" in job
     assert "gausstest check" in job and "--format json --exit-zero" in job
     assert "from gausstest.testing import assert_gaussian" in text
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gausstest.gate
+    import gausstest.testing
+
+    for module in (gausstest.gate, gausstest.testing):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
