@@ -94,6 +94,15 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3g}"
 
 
+def _fmt_p(p: float | None) -> str:
+    """ "= p", or "<= floor" at or below the report's p-value floor (no 1e-299 noise)."""
+    from .questions import PVALUE_FLOOR
+
+    if p is not None and np.isfinite(p) and p <= PVALUE_FLOOR:
+        return f"<= {PVALUE_FLOOR:.0e}"
+    return f"= {_fmt(p)}"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Rule:
     """One rule of the gate, evaluated.
@@ -260,7 +269,7 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
         fails = report.verdict == "fail"
         rules.append(Rule(
             kind="verdict", name="verdict", verdict=report.verdict, pvalue=p, violated=fails,
-            text=(f"verdict: {report.verdict.upper()} (p = {_fmt(p)} "
+            text=(f"verdict: {report.verdict.upper()} (p {_fmt_p(p)} "
                   f"{'<=' if fails else '>'} alpha = {alpha})")))
     else:
         for q in gate.require:
@@ -273,7 +282,7 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
             p = ans["pvalue"]
             rules.append(Rule(
                 kind="require", name=q, verdict=ans["verdict"], pvalue=p, violated=fails,
-                text=(f"require {q}: {ans['verdict'].upper()} (p = {_fmt(p)} "
+                text=(f"require {q}: {ans['verdict'].upper()} (p {_fmt_p(p)} "
                       f"{'<=' if fails else '>'} alpha = {alpha})")))
     statistical = any(r.violated for r in rules)
     # the results whose effects can make a failure material: those answering a required
@@ -302,16 +311,16 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
                     f"{r.test}:{r.null}" not in relevant:
                 violated = False
                 text = (f"{label}: {shown} > {_fmt(limit)} and the test rejects "
-                        f"(adj. p = {_fmt(adj)}), but it answers no required question that "
+                        f"(adj. p {_fmt_p(adj)}), but it answers no required question that "
                         "fails")
             elif size > limit and rej:
                 violated = True
                 text = (f"{label}: {shown} > {_fmt(limit)} and the test rejects "
-                        f"(adj. p = {_fmt(adj)}): material")
+                        f"(adj. p {_fmt_p(adj)}): material")
             elif size > limit:
                 violated = False
                 text = (f"{label}: {shown} > {_fmt(limit)} but the test does not "
-                        f"reject (adj. p = {_fmt(adj)}): not established")
+                        f"reject (adj. p {_fmt_p(adj)}): not established")
             else:
                 violated = False
                 text = f"{label}: {shown} <= {_fmt(limit)}: below the threshold"

@@ -272,6 +272,16 @@ class TestGateRules:
                      Gate.make(max_effect={"mardia_kurtosis": 0.5}))
         assert g.status == "pass"
 
+    def test_tiny_pvalues_shown_at_the_floor(self):
+        rows = [("prior_moments", "standard", 0.2, 1e-300)]
+        qs = {"prior_match": _q("fail", 1e-16, ["prior_moments:standard"]), "shape": None,
+              "coverage": None}
+        g = evaluate(_fake_report(rows, verdict="fail", questions=qs),
+                     Gate.make(require="prior_match", max_effect={"prior_match": 0.1}))
+        assert g.rules[0].text == "require prior_match: FAIL (p <= 1e-16 <= alpha = 0.05)"
+        assert "(adj. p <= 1e-16): material" in g.rules[1].text
+        assert g.rules[1].pvalue == 1e-300  # the JSON keeps the number
+
     def test_required_question_passes(self):
         qs = dict(self.QS, shape=_q("pass", 0.3, ["radii:gaussian"]))
         g = evaluate(_fake_report(self.ROWS, verdict="fail", questions=qs),
