@@ -39,9 +39,10 @@ from .coverage import coverage  # noqa: E402
 from .report import Report  # noqa: E402
 from .battery import DEFAULT_BATTERY, assess  # noqa: E402
 from .io import example_path, load  # noqa: E402
+from .posterior import assess_posterior  # noqa: E402
 
 __all__ = [
-    "__version__", "assess", "Report", "TestResult", "PValueInfo", "Sample", "as_sample",
+    "__version__", "assess", "assess_posterior", "Report", "TestResult", "PValueInfo", "Sample", "as_sample",
     "Asymptotic", "Auto", "MonteCarlo", "REGISTRY", "DEFAULT_BATTERY", "list_tests",
     "load", "example_path",
     "prior_moments", "prior_match", "mardia_skewness", "mardia_kurtosis", "henze_zirkler", "radii",

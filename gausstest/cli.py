@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--config", metavar="PATH",
                         help="TOML file with a [tool.gausstest] table (default: the nearest "
                              "pyproject.toml)")
+        sp.add_argument("--mu", metavar="KEY",
+                        help="VAE posterior means: array KEY of an .npz (with --logvar); tests "
+                             "the aggregate posterior and names inactive units")
+        sp.add_argument("--logvar", metavar="KEY",
+                        help="VAE posterior log-variances: array KEY of the same .npz (with --mu)")
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
@@ -148,10 +153,23 @@ def _options(args, conf) -> dict[str, Any]:
     }
 
 
-def _run_one(path: str, key: str | None, opts: dict):
+def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
+             logvar: str | None = None):
     from .battery import assess
     from .io import load
 
+    if mu is not None or logvar is not None:
+        from .posterior import assess_posterior
+
+        if mu is None or logvar is None:
+            raise InputError("--mu and --logvar go together: name both arrays of the .npz "
+                             "(e.g. --mu mu --logvar logvar)")
+        if opts.get("nan_policy") == "omit":
+            raise InputError("--nan-policy omit is not available with --mu/--logvar; "
+                             "drop the non-finite rows from both arrays first")
+        post = {k: v for k, v in opts.items() if k != "nan_policy"}
+        return assess_posterior(load(path, key=mu), load(path, key=logvar),
+                                **post).with_source(path)
     data = load(path, key=key)
     return assess(data, **opts).with_source(path)
 
@@ -210,7 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports = []
     for path in args.files:
         try:
-            rep = _run_one(path, args.key, opts)
+            rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
+                           getattr(args, "logvar", None))
         except (InputError, ValueError) as exc:
             print(f"gausstest: error: {exc}" if str(path) in str(exc)
                   else f"gausstest: error: {path}: {exc}", file=sys.stderr)

@@ -142,6 +142,8 @@ class Report:
     weights: tuple[float, ...] = ()
     #: one record per cause (:mod:`gausstest.diagnosis`); ``findings`` are their texts
     diagnoses: tuple = ()
+    #: VAE posterior summary (:func:`gausstest.assess_posterior`), else None
+    posterior: dict | None = None
 
     @classmethod
     def build(cls, *, sample, null, alpha, results, weights=None, skipped=(), notes=(),
@@ -230,6 +232,9 @@ class Report:
                 k: prior.details[k] for k in (
                     "kl", "w2", "mean_norm", "average_variance", "collapsed_dimensions",
                     "max_abs_correlation", "max_correlation_pair")}),
+            "posterior": None if self.posterior is None else jsonable({
+                k: v for k, v in self.posterior.items() if k != "covariance"}
+                | {"covariance": np.asarray(self.posterior["covariance"]).tolist()}),
             "notes": list(self.notes),
             "skipped": [{"test": s.test, "null": s.null, "reason": s.reason} for s in self.skipped],
             "results": rows,
@@ -258,10 +263,13 @@ class Report:
 # ------------------------------------------------------------------ renderers
 
 def _fmt(x: Any, digits: int = 4) -> str:
+    """A number as a person writes it: no "-0", values below 1e-12 in magnitude print as 0."""
     if x is None:
         return "-"
     if isinstance(x, float):
-        if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
+        if abs(x) < 1e-12:
+            return "0"
+        if abs(x) < 1e-3 or abs(x) >= 1e5:
             return f"{x:.{digits - 1}e}"
         return f"{x:.{digits}g}"
     return str(x)
@@ -286,7 +294,7 @@ def _question_rows(doc: dict) -> list[tuple[str, str, str, str, str]]:
     for name, q in (doc.get("questions") or {}).items():
         if q is None:
             continue
-        tests = ", ".join(q.get("rejected_tests") or []) or "none rejected"
+        tests = ", ".join(q.get("rejected_tests") or []) or "none"
         out.append((_QUESTION_LABELS.get(name, name), q["verdict"].upper(), _fmt_p(q["pvalue"]),
                     q["hypothesis"], tests))
     return out
@@ -308,6 +316,28 @@ def _grouped(doc: dict) -> list[tuple[str, list[dict]]]:
         rows = [r for r in doc["results"] if _section(r) == key]
         if rows:
             out.append((_QUESTIONS[key], rows))
+    return out
+
+
+def _posterior_lines(doc: dict) -> list[str]:
+    """The VAE posterior block (text and Markdown share it), or nothing."""
+    post = doc.get("posterior")
+    if not post:
+        return []
+    d = post["d"]
+    act_b = sum(bool(x) for x in post["active_burda"])
+    act_c = sum(bool(x) for x in post["active_calibrated"])
+    kl = post["kl_per_dimension"]
+    out = ["", f"VAE posterior (n = {post['n']}, d = {d}): active units {act_b} of {d} "
+           f"(Burda et al.: Var(mu) > 0.01), {act_c} of {d} (Var(mu) > 1% of the aggregate "
+           f"variance); inactive: {post['inactive'] or 'none'}",
+           f"  KL(q(z_j|x) || N(0, 1)) averaged over x, nats: total {_fmt(post['kl_total'], 3)}; "
+           + ", ".join(f"{j}: {_fmt(float(k), 2)}" for j, k in enumerate(kl[:32]))
+           + (" ..." if len(kl) > 32 else ""),
+           f"  aggregate posterior: |mean| = {_fmt(float(np.linalg.norm(post['mean'])), 3)}, "
+           f"variances {_fmt(float(min(np.diag(post['covariance']))), 3)} to "
+           f"{_fmt(float(max(np.diag(post['covariance']))), 3)}, KL(N(mean, cov) || N(0, I)) = "
+           f"{_fmt(post['aggregate_kl'], 3)}"]
     return out
 
 
@@ -335,6 +365,7 @@ def render_text(doc: dict) -> str:
     lines.append("")
     lines.append("findings:")
     lines += [f"  - {f}" for f in doc["findings"]]
+    lines += _posterior_lines(doc)
     if doc.get("prior"):
         p = doc["prior"]
         lines.append("")
@@ -352,8 +383,8 @@ def render_text(doc: dict) -> str:
         for r in rows:
             mark = "  <- rejects" if r["rejected"] else ""
             lines.append(
-                f"  {r['test']:<{w}}  {_fmt(r['statistic']):>11}  {_fmt(r['pvalue'], 3):>9}  "
-                f"{_fmt(r['adjusted_pvalue'], 3):>9}  {_fmt(r['effect'], 3):>10}  "
+                f"  {r['test']:<{w}}  {_fmt(r['statistic']):>11}  {_fmt_p(r['pvalue']):>9}  "
+                f"{_fmt_p(r['adjusted_pvalue']):>9}  {_fmt(r['effect'], 3):>10}  "
                 f"{r['pvalue_method']}{mark}")
     if doc["skipped"]:
         lines.append("")
@@ -388,14 +419,17 @@ def render_markdown(doc: dict) -> str:
             "", f"**Verdict: {doc['verdict'].upper()}** (p = {_fmt_p(doc['verdict_pvalue'])})",
             "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
+    post = _posterior_lines(doc)
+    if post:
+        out += ["", "## VAE posterior", ""] + [f"- {x.strip()}" for x in post[1:]]
     for title, rows in _grouped(doc):
         out += ["", f"## {title}", "",
                 "| test | statistic | p-value | adj. p | effect | p-value method |",
                 "|---|---:|---:|---:|---:|---|"]
         for r in rows:
             name = f"**{r['test']}**" if r["rejected"] else r["test"]
-            out.append(f"| {name} | {_fmt(r['statistic'])} | {_fmt(r['pvalue'], 3)} | "
-                       f"{_fmt(r['adjusted_pvalue'], 3)} | {_fmt(r['effect'], 3)} | "
+            out.append(f"| {name} | {_fmt(r['statistic'])} | {_fmt_p(r['pvalue'])} | "
+                       f"{_fmt_p(r['adjusted_pvalue'])} | {_fmt(r['effect'], 3)} | "
                        f"{r['pvalue_info']['description']} |")
     if doc["skipped"]:
         out += ["", "## Skipped", ""] + [f"- {s['test']} [{s['null']}]: {s['reason']}"
@@ -432,6 +466,10 @@ def render_html(doc: dict) -> str:
         f"{doc['verdict'].upper()}</strong> (p = {e(_fmt_p(doc['verdict_pvalue']))}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
     ]
+    post = _posterior_lines(doc)
+    if post:
+        parts += ["<h2>VAE posterior</h2><ul>", *[f"<li>{e(x.strip())}</li>" for x in post[1:]],
+                  "</ul>"]
     for title, rows in _grouped(doc):
         parts.append(f"<h2>{e(title)}</h2><table><tr><th>test</th><th>statistic</th>"
                      "<th>p-value</th><th>adj. p</th><th>effect</th><th>p-value method</th></tr>")
@@ -439,8 +477,8 @@ def render_html(doc: dict) -> str:
             cls = " class='rej'" if r["rejected"] else ""
             parts.append(
                 f"<tr{cls}><td>{e(r['test'])}</td><td class='num'>{_fmt(r['statistic'])}</td>"
-                f"<td class='num'>{_fmt(r['pvalue'], 3)}</td>"
-                f"<td class='num'>{_fmt(r['adjusted_pvalue'], 3)}</td>"
+                f"<td class='num'>{_fmt_p(r['pvalue'])}</td>"
+                f"<td class='num'>{_fmt_p(r['adjusted_pvalue'])}</td>"
                 f"<td class='num'>{_fmt(r['effect'], 3)}</td>"
                 f"<td>{e(r['pvalue_info']['description'])}</td></tr>")
         parts.append("</table>")
