@@ -166,9 +166,10 @@ class GateResult:
                 "decided_by": self.decided_by, "rules": [r.to_dict() for r in self.rules]}
 
     def to_text(self) -> str:
-        """The failed rules (or, on a pass, every rule) and the findings, indented."""
+        """Every rule with its numbers, then the findings (on a pass, only when there is more
+        than the "no test rejects" line: e.g. inactive VAE units behind Gaussian samples)."""
         lines = [f"  {r.text}" for r in self.rules]
-        if self.status == "fail" or self.verdict == "fail":
+        if self.status == "fail" or self.verdict == "fail" or len(self.findings) > 1:
             lines.append("  findings:")
             lines += [f"    - {f}" for f in self.findings]
         return "\n".join(lines)

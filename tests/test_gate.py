@@ -320,6 +320,19 @@ class TestCheck:
                          r"test rejects \(adj. p = [0-9.e-]+\): material", out)
         assert "dimension 2" in out and "collapsed" in out
 
+    def test_pass_still_shows_warnings(self, tmp_path, project, capsys):
+        # VAE posterior samples look Gaussian while 2 units are inactive: the gate passes and
+        # the check output still says so
+        from gausstest.posterior import vae_like_posterior
+
+        mu, logvar = vae_like_posterior(500, 6, inactive=2, rng=0)
+        np.savez(tmp_path / "post.npz", mu=mu, logvar=logvar)
+        project("")
+        assert main(["check", str(tmp_path / "post.npz"), "--mu", "mu", "--logvar", "logvar",
+                     *FAST, "--require", "prior_match"]) == 0
+        out = capsys.readouterr().out
+        assert "PASS" in out and "findings:" in out and "inactive" in out
+
     def test_exit_zero(self, files, project, capsys):
         project("")
         assert main(["check", str(files[1]), *FAST, "--exit-zero"]) == 0
