@@ -22,6 +22,14 @@ __all__ = ["main"]
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
 
+def _pyproject_config(start: Path) -> dict[str, Any]:
+    """Validated ``[tool.gausstest]`` values of the nearest pyproject.toml at or above
+    ``start`` (:func:`gausstest.config.load_config`; kept for callers without ``--config``)."""
+    from .config import load_config
+
+    return dict(load_config(start=start).values)
+
+
 def _csv_list(text: str | None) -> list[str] | None:
     if text is None:
         return None

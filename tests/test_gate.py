@@ -145,6 +145,15 @@ class TestConfigValidation:
         assert conf.path == (tmp_path / "a" / "pyproject.toml").resolve()
         assert conf.values == {} and "no [tool.gausstest]" in conf.describe()
 
+    def test_cli_helper_reads_the_same_validated_table(self, tmp_path):
+        from gausstest.cli import _pyproject_config
+
+        (tmp_path / "pyproject.toml").write_text('[tool.gausstest]\nselect = "radii"\n')
+        assert _pyproject_config(tmp_path) == {"select": ["radii"]}
+        (tmp_path / "pyproject.toml").write_text("[tool.gausstest]\nseed = 1.7\n")
+        with pytest.raises(ConfigError, match="seed"):
+            _pyproject_config(tmp_path)
+
     def test_config_flag(self, files, tmp_path, monkeypatch, capsys):
         monkeypatch.chdir(tmp_path)
         (tmp_path / "pyproject.toml").write_text("[tool.gausstest]\nalpha = 0.01\n")
