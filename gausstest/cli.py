@@ -1,10 +1,11 @@
 """Command line: ``gausstest report FILE...``, ``gausstest check FILE``, ``gausstest tests``.
 
 Exit codes: 0 pass, 1 fail, 2 bad input or usage (worst over all inputs).
-Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed`` and
-``--weights`` can
-live in the ``[tool.gausstest]`` table of the pyproject.toml in the current folder
-or its parents; flags win over it.
+Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed``,
+``--weights`` and the gate's ``--require`` / ``--max-effect`` can live in the
+``[tool.gausstest]`` table of the nearest pyproject.toml (current folder or its
+parents) or of the file named by ``--config``; flags win over it
+(:mod:`gausstest.config` validates it, :mod:`gausstest.gate` applies the gate).
 """
 
 from __future__ import annotations
@@ -22,26 +23,11 @@ EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
 
 def _pyproject_config(start: Path) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    for folder in (start, *start.parents):
-        path = folder / "pyproject.toml"
-        if path.is_file():
-            try:
-                with path.open("rb") as fh:
-                    data = tomllib.load(fh)
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise InputError(f"{path}: could not read [tool.gausstest] ({exc})") from None
-            conf = data.get("tool", {}).get("gausstest", {})
-            known = {"alpha", "null", "select", "ignore", "seed", "nan_policy", "weights"}
-            unknown = set(conf) - known
-            if unknown:
-                raise InputError(f"{path}: unknown [tool.gausstest] keys {sorted(unknown)}; "
-                                 f"known: {sorted(known)}")
-            return conf
-    return {}
+    """Validated ``[tool.gausstest]`` values of the nearest pyproject.toml at or above
+    ``start`` (:func:`gausstest.config.load_config`; kept for callers without ``--config``)."""
+    from .config import load_config
+
+    return dict(load_config(start=start).values)
 
 
 def _csv_list(text: str | None) -> list[str] | None:
@@ -92,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
         sp.add_argument("--quiet", "-q", action="store_true",
                         help="no progress display on stderr (shown only for slow runs)")
+        sp.add_argument("--config", metavar="PATH",
+                        help="TOML file with a [tool.gausstest] table (default: the nearest "
+                             "pyproject.toml)")
+        sp.add_argument("--mu", metavar="KEY",
+                        help="VAE posterior means: array KEY of an .npz (with --logvar); tests "
+                             "the aggregate posterior and names inactive units")
+        sp.add_argument("--logvar", metavar="KEY",
+                        help="VAE posterior log-variances: array KEY of the same .npz (with --mu)")
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
@@ -111,7 +105,20 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("files", nargs="*", metavar="FILE")
     chk.add_argument("--example", nargs="?", const="default", metavar="NAME",
                      help="also check shipped latents (alone: the synthetic example; NAME: an encoder's)")
-    chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
+    chk.add_argument("--format", choices=["text", "json"], default="text",
+                     help="text: one line per file with the rules and findings; json: the "
+                          "report with its 'gate' member (one object, or an array for "
+                          "several files)")
+    chk.add_argument("--json", action="store_true", help="same as --format json")
+    chk.add_argument("--require", metavar="Q[,Q]",
+                     help="questions that must pass: prior_match, shape, coverage "
+                          "(default: the plain verdict)")
+    chk.add_argument("--max-effect", metavar="CODE=X[,...]",
+                     help="largest tolerated effect per test, e.g. prior_match=0.05,energy=0.01: "
+                          "fail only when a required question fails and a rejecting test's "
+                          "effect exceeds its threshold")
+    chk.add_argument("--exit-zero", action="store_true",
+                     help="report the gate's decision but exit 0 on a fail (bad input stays 2)")
     common(chk)
 
     cmp_ = sub.add_parser("compare", help="rank several latent files side by side "
@@ -136,6 +143,32 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _overridden(args, config) -> tuple[str, ...]:
+    """Config keys that a flag overrides."""
+    return tuple(k for k in config.keys if getattr(args, k, None) is not None)
+
+
+def _gate(args, conf):
+    from .config import parse_max_effect, parse_questions
+    from .gate import Gate
+
+    require = conf.get("require")
+    if getattr(args, "require", None) is not None:
+        require = parse_questions(args.require, where="--require", key="")
+    max_effect = conf.get("max_effect")
+    if getattr(args, "max_effect", None) is not None:
+        max_effect = parse_max_effect(args.max_effect, where="--max-effect", key="")
+    return Gate(require=None if require is None else tuple(require), max_effect=max_effect)
+
+
+def _gate_sources(args, config) -> tuple[str, str]:
+    """Where the gate's require and max_effect came from, for error messages."""
+    file = f"{config.path}: [tool.gausstest]"
+    return ("--require" if getattr(args, "require", None) is not None else f"{file} require",
+            "--max-effect" if getattr(args, "max_effect", None) is not None
+            else f"{file} max_effect")
+
+
 def _options(args, conf) -> dict[str, Any]:
     def pick(name, default):
         val = getattr(args, name, None)
@@ -156,12 +189,25 @@ def _options(args, conf) -> dict[str, Any]:
     }
 
 
-def _run_one(path: str, key: str | None, opts: dict):
+def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
+             logvar: str | None = None):
     from .battery import assess
     from .io import load
 
     from .progress import Progress
 
+    if mu is not None or logvar is not None:
+        from .posterior import assess_posterior
+
+        if mu is None or logvar is None:
+            raise InputError("--mu and --logvar go together: name both arrays of the .npz "
+                             "(e.g. --mu mu --logvar logvar)")
+        if opts.get("nan_policy") == "omit":
+            raise InputError("--nan-policy omit is not available with --mu/--logvar; "
+                             "drop the non-finite rows from both arrays first")
+        post = {k: v for k, v in opts.items() if k not in ("nan_policy", "quiet")}
+        return assess_posterior(load(path, key=mu), load(path, key=logvar),
+                                **post).with_source(path)
     data = load(path, key=key)
     opts = dict(opts)
     progress = Progress(Path(path).name, mode=False if opts.pop("quiet", False) else "auto")
@@ -312,9 +358,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gausstest: error: {args.command} needs at least one FILE (or --example)", file=sys.stderr)
         return EXIT_INPUT
     try:
-        opts = _options(args, _pyproject_config(Path.cwd()))
+        from .battery import select_tests
+        from .config import load_config
+
+        config = load_config(args.config)
+        opts = _options(args, config.values)
         if not 0 < opts["alpha"] < 1:
             raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+        gate = None
+        if args.command == "check":
+            gate = _gate(args, config.values)
+            src_require, src_effect = _gate_sources(args, config)
+            gate.check_selection(select_tests(opts["tests"], opts["null"], opts["ignore"]),
+                                 opts["null"], where_require=src_require,
+                                 where_effect=src_effect)
     except (InputError, ValueError, TypeError) as exc:
         print(f"gausstest: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
@@ -334,7 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     reports = []
     for path in args.files:
         try:
-            rep = _run_one(path, args.key, opts)
+            rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
+                           getattr(args, "logvar", None))
         except (InputError, ValueError) as exc:
             print(f"gausstest: error: {exc}" if str(path) in str(exc)
                   else f"gausstest: error: {path}: {exc}", file=sys.stderr)
@@ -349,16 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             worst = max(worst, EXIT_FAIL)
 
     if args.command == "check":
-        for rep in reports:
-            if args.json:
-                print(rep.to_json())
-                continue
-            print(f"{rep.source}: {rep.verdict.upper()} (n = {rep.n}, d = {rep.d}, "
-                  f"alpha = {rep.alpha})")
-            if not rep.passed:
-                for f in rep.findings:
-                    print(f"  - {f}")
-        return worst
+        return _gate_output(args, config, gate, reports, worst)
 
     if args.plots:
         from .plots import save_plots
@@ -393,6 +442,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INPUT
     elif text:
         sys.stdout.write(text)
+    return worst
+
+
+def _gate_output(args, config, gate, reports, worst: int) -> int:
+    """Apply the gate to each report, print text or JSON, return the exit code."""
+    import json
+
+    worst = EXIT_INPUT if worst == EXIT_INPUT else EXIT_PASS
+    decisions = []
+    for rep in reports:
+        try:
+            decisions.append((rep, gate.evaluate(rep)))
+        except InputError as exc:  # e.g. a required question that this run did not ask
+            print(f"gausstest: error: {rep.source}: {exc}", file=sys.stderr)
+            worst = EXIT_INPUT
+    if any(not g.passed for _, g in decisions):
+        worst = max(worst, EXIT_FAIL)
+    overridden = _overridden(args, config)
+    line = config.describe(overridden)
+    out: list[str] = []
+    if args.json or args.format == "json":
+        docs = []
+        for rep, g in decisions:
+            doc = rep.to_dict()
+            doc["gate"] = {**g.to_dict(), "exit_zero": bool(args.exit_zero), "config": {
+                "path": None if config.path is None else str(config.path),
+                "keys": list(config.keys), "overridden_by_flags": list(overridden),
+                "line": line}}
+            docs.append(doc)
+        if docs:
+            out.append(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2,
+                                  allow_nan=False))
+    else:
+        out.append(line)
+        for rep, g in decisions:
+            extra = "" if g.verdict == g.status else f"; plain verdict {g.verdict.upper()}"
+            out.append(f"{rep.source}: {g.status.upper()} (n = {rep.n}, d = {rep.d}, "
+                       f"alpha = {rep.alpha}{extra}): {g.decided_by}")
+            out.append(g.to_text())
+        if args.exit_zero and worst == EXIT_FAIL:
+            out.append("--exit-zero: exit 0 although the gate fails")
+    if out:
+        sys.stdout.write("\n".join(out) + "\n")
+    if args.exit_zero and worst == EXIT_FAIL:
+        return EXIT_PASS
     return worst
 
 
