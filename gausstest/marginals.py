@@ -13,14 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
-from statsmodels.stats.diagnostic import normal_ad
-from statsmodels.stats.multitest import fdrcorrection
+from scipy import special
 
+from ._lazy import lazy_module
 from .radial import edf_statistics
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
+_sm_diagnostic = lazy_module("statsmodels.stats.diagnostic")
+_sm_multitest = lazy_module("statsmodels.stats.multitest")
 
 __all__ = ["marginals"]
 
@@ -92,7 +95,7 @@ def _coordinate_pvalues(x: np.ndarray, null: str) -> np.ndarray:
     if n <= SHAPIRO_MAX_N:
         _, p = stats.shapiro(x, axis=-2)
         return np.asarray(p, dtype=float)
-    _, p = normal_ad(x, axis=-2)
+    _, p = _sm_diagnostic.normal_ad(x, axis=-2)
     return np.asarray(p, dtype=float)
 
 
@@ -169,7 +172,7 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     n, d = x.shape
     p = _coordinate_pvalues(x, null)
     holm_p = holm_adjust(p)
-    bh_reject, bh_q = fdrcorrection(p, alpha=0.05)
+    bh_reject, bh_q = _sm_multitest.fdrcorrection(p, alpha=0.05)
     mean = x.mean(axis=0)
     sd = x.std(axis=0, ddof=1)
     skew = stats.skew(x, axis=0)

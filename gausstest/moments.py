@@ -11,12 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import integrate, stats
 
+from ._lazy import lazy_module
 from .pairwise import gram_sum
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+integrate = lazy_module("scipy.integrate")  # imported on first use (fast CLI start)
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["mardia_skewness", "mardia_kurtosis"]
 

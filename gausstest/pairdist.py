@@ -14,12 +14,15 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from ._lazy import lazy_module
 from .pairwise import iter_sqdist_blocks
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["pairwise_distances", "pair_counts", "pair_edf_statistics", "count_modes"]
 
