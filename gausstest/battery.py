@@ -9,7 +9,7 @@ import numpy as np
 from .errors import InputError, UnknownTestError
 from .registry import REGISTRY, get_spec, run_test
 from .report import Report, Skipped
-from .sample import NULLS, Sample, as_sample
+from .sample import NULLS, as_sample
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
            "verdict_weights"]
@@ -181,7 +181,7 @@ def assess(
     if sample.n > max_quadratic_n:
         idx = np.sort(np.random.default_rng([int(seed), 7]).choice(sample.n, max_quadratic_n,
                                                                      replace=False))
-        sub = Sample(sample.data[idx])
+        sub = sample.take(idx)
     results, skipped, notes = [], [], []
     if sample.dropped_rows:
         notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special
 
 from ._lazy import lazy_module
+from .chunks import column_chunks, sub_chunks
 from .radial import edf_statistics
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
@@ -168,20 +169,29 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     if correction not in _CORRECTIONS:
         raise ValueError(f"correction must be one of {_CORRECTIONS}; got {correction!r}")
     top = int(opts.get("top", 5))
-    x = sample.data
-    n, d = x.shape
-    p = _coordinate_pvalues(x, null)
+    n, d = sample.n, sample.d
+    p, mean, sd, skew, exkurt, ks = (np.empty(d) for _ in range(6))
+    # a chunk of columns at a time (one pass over the rows of a large sample each), every
+    # per-column statistic of a sub-chunk at once: each column is sorted for its A^2 once
+    for j0, xc in column_chunks(sample):
+        for sl in sub_chunks(xc.shape[1], n):
+            x = xc[:, sl]
+            cols = slice(j0 + sl.start, j0 + sl.stop)
+            if null == "standard":
+                a2, ks[cols] = _ad_standard(x)
+                p[cols] = ad_pvalue(a2, n)
+            else:
+                p[cols] = _coordinate_pvalues(x, null)
+            mean[cols] = x.mean(axis=0)
+            sd[cols] = x.std(axis=0, ddof=1)
+            skew[cols] = stats.skew(x, axis=0)
+            exkurt[cols] = stats.kurtosis(x, axis=0)
+            if null != "standard":
+                safe = np.where(sd[cols] > 0, sd[cols], 1.0)
+                _, ks[cols] = _ad_standard((x - mean[cols]) / safe)
+        del xc
     holm_p = holm_adjust(p)
     bh_reject, bh_q = _sm_multitest.fdrcorrection(p, alpha=0.05)
-    mean = x.mean(axis=0)
-    sd = x.std(axis=0, ddof=1)
-    skew = stats.skew(x, axis=0)
-    exkurt = stats.kurtosis(x, axis=0)
-    if null == "standard":
-        _, ks = _ad_standard(x)
-    else:
-        safe = np.where(sd > 0, sd, 1.0)
-        _, ks = _ad_standard((x - mean) / safe)
     order = np.argsort(p, kind="stable")[:max(1, min(top, d))]
     worst = [
         {"index": int(j), "pvalue": float(p[j]), "holm_pvalue": float(holm_p[j]),

@@ -237,9 +237,10 @@ def _kurt_simulate(n, d, null, b, rng, opts):
 
 
 def _kurt_observe(sample: Sample, null: str, opts: dict) -> Observation:
-    x = sample.prepared(null)
-    n, d = x.shape
-    b2 = float(_b2(x))
+    n, d = sample.n, sample.d
+    # _b2 from the sample's cached radii (streamed over row blocks for a large sample)
+    r2 = sample.radii if null == "standard" else sample.mahalanobis
+    b2 = float((r2 * r2).mean())
     mean, var = _kurt_moments(n, d, null)
     zstat = (b2 - mean) / np.sqrt(var)
     return Observation(

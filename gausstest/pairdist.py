@@ -220,7 +220,7 @@ def _prepared_rows(sample: Sample, null: str, opts: dict) -> tuple[np.ndarray, i
         m -= 1
     idx = np.sort(np.random.default_rng([int(opts.get("subsample_seed", 0)), 11]).choice(
         n, m, replace=False))
-    sub = Sample(sample.data[idx])
+    sub = sample.take(idx)
     if null == "gaussian":
         sub.require_composite()
     return sub.prepared(null), m

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from .chunks import project, projected_chunks, sub_chunks
 from .pairdist import count_modes
 from .pvalues import stream_seed
 from .registry import Observation, TestSpec, register, run_test
@@ -177,14 +178,20 @@ def _describe(u: np.ndarray) -> str:
 
 
 def _observe(sample: Sample, null: str, opts: dict) -> Observation:
-    x = sample.prepared(null)
-    n, d = x.shape
+    n, d = sample.n, sample.d
     which, reduce, u = _options(opts, d)
-    ad, ks = _per_direction(x, u)
+    # the projections a chunk of directions at a time (one pass over the rows each), their
+    # EDF statistics on smaller sub-chunks: memory O(n * chunk), never n x K copies
+    ad, ks = np.empty(u.shape[1]), np.empty(u.shape[1])
+    for k0, p in projected_chunks(sample, null, u):
+        for sl in sub_chunks(p.shape[1], n):
+            a, k = _edf_sorted(np.sort(np.swapaxes(p[:, sl], -1, -2), axis=-1), "both")
+            ad[k0 + sl.start:k0 + sl.stop], ks[k0 + sl.start:k0 + sl.stop] = a, k
+        del p
     per = ad if which == "ad" else ks
     stat = float(_reduce(per, reduce))
     worst = int(np.argmax(per))
-    v = x @ u[:, worst]
+    v = project(sample, null, u[:, worst])
     dist = ks / np.sqrt(n)
     top = np.argsort(-np.abs(u[:, worst]))[:5]
     details = {
