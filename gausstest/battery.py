@@ -10,6 +10,7 @@ from .errors import InputError, UnknownTestError
 from .registry import REGISTRY, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
+from .threads import blas_threads
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
            "verdict_weights"]
@@ -189,7 +190,8 @@ def assess(
         spec = REGISTRY[code]
         use = sub if (sub is not None and spec.quadratic) else sample
         try:
-            res = run_test(code, use, null=nl, method=method, rng=seed)
+            with blas_threads():  # deliberate BLAS threads (gausstest.threads)
+                res = run_test(code, use, null=nl, method=method, rng=seed)
         except InputError as exc:
             skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
             continue

@@ -12,49 +12,90 @@ what they always did.
 
 from __future__ import annotations
 
-from typing import Iterator
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from .sample import Sample, check_null
 
 __all__ = ["PASS_FLOATS", "EDF_FLOATS", "column_chunks", "projected_chunks", "project",
-           "sub_chunks"]
+           "sub_chunks", "for_each", "worker_threads"]
 
 #: float64 values per chunk built in one pass over the rows (128 MiB)
 PASS_FLOATS = 1 << 24
-#: float64 values per sub-chunk an EDF statistic is computed on (16 MiB; the EDF code
-#: makes about a dozen temporaries of this size)
-EDF_FLOATS = 2_000_000
+#: float64 values per sub-chunk an EDF statistic is computed on, per worker thread (8 MiB;
+#: the EDF code makes about a dozen temporaries of this size)
+EDF_FLOATS = 1_000_000
+
+
+def worker_threads() -> int:
+    """Threads that reduce sub-chunks side by side: ``$GAUSSTEST_THREADS``, else
+    min(2, CPUs). Sorting and numpy's element-wise loops release the GIL, and the BLAS
+    products run on one thread during :func:`gausstest.assess` (gausstest.threads), so
+    two workers use both cores of a 2-core machine without oversubscribing it."""
+    raw = os.environ.get("GAUSSTEST_THREADS", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def for_each(items: Iterable, fn: Callable[[object], None], workers: int | None = None) -> None:
+    """Call ``fn`` on every item, on up to ``workers`` threads (:func:`worker_threads`).
+
+    ``fn`` writes its results into disjoint slots, so the order of completion does not
+    matter and the results are those of a serial loop. One item runs inline.
+    """
+    items = list(items)
+    w = min(worker_threads() if workers is None else max(1, int(workers)), len(items))
+    if w <= 1:
+        for it in items:
+            fn(it)
+        return
+    with ThreadPoolExecutor(max_workers=w) as ex:
+        for _ in ex.map(fn, items):  # re-raises the first exception
+            pass
 
 
 def _width(total: int, n: int, floats: int) -> int:
     return max(1, min(total, floats // max(n, 1)))
 
 
-def sub_chunks(width: int, n: int, floats: int | None = None) -> Iterator[slice]:
-    """Slices of at most ``floats // n`` (at least 1; default :data:`EDF_FLOATS`) of
-    ``width`` columns."""
-    k = _width(width, n, EDF_FLOATS if floats is None else floats)
-    for e0 in range(0, width, k):
-        yield slice(e0, min(width, e0 + k))
+def _spans(total: int, k: int, min_width: int) -> list[slice]:
+    """Consecutive slices of ``k`` (>= min_width) of ``total``; a short last one is merged."""
+    k = max(1, min_width, k)
+    starts = list(range(0, total, k))
+    if len(starts) > 1 and total - starts[-1] < min_width:
+        starts.pop()
+    return [slice(e0, starts[i + 1] if i + 1 < len(starts) else total)
+            for i, e0 in enumerate(starts)]
 
 
-def column_chunks(sample: Sample, floats: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(j0, x)``: the float64 columns j0:j0 + k of the sample as an (n, k) array."""
+def sub_chunks(width: int, n: int, floats: int | None = None,
+               min_width: int = 1) -> list[slice]:
+    """Slices of at most ``floats // n`` (default :data:`EDF_FLOATS`) of ``width`` columns,
+    none narrower than ``min_width`` unless ``width`` itself is (a short last slice is
+    merged into the one before)."""
+    return _spans(width, _width(width, n, EDF_FLOATS if floats is None else floats), min_width)
+
+
+def column_chunks(sample: Sample, floats: int | None = None,
+                  min_width: int = 1) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(j0, x)``: the float64 columns j0:j0 + k of the sample as an (n, k) array
+    (k >= ``min_width`` where d allows)."""
     n, d = sample.n, sample.d
-    k = _width(d, n, PASS_FLOATS if floats is None else floats)
+    spans = _spans(d, _width(d, n, PASS_FLOATS if floats is None else floats), min_width)
     if not sample.streamed:
         x = sample.data
-        for j0 in range(0, d, k):
-            yield j0, x[:, j0:j0 + k]
+        for sl in spans:
+            yield sl.start, x[:, sl]
         return
-    for j0 in range(0, d, k):
-        j1 = min(d, j0 + k)
-        out = np.empty((n, j1 - j0))
+    for sl in spans:
+        out = np.empty((n, sl.stop - sl.start))
         for r0, b in sample.blocks():
-            out[r0:r0 + b.shape[0]] = b[:, j0:j1]
-        yield j0, out
+            out[r0:r0 + b.shape[0]] = b[:, sl]
+        yield sl.start, out
         del out  # let the caller free the chunk before the next one is built
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from .chunks import project, projected_chunks, sub_chunks
+from .chunks import for_each, project, projected_chunks, sub_chunks
 from .pairdist import count_modes
 from .pvalues import stream_seed
 from .registry import Observation, TestSpec, register, run_test
@@ -184,10 +184,12 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     # EDF statistics on smaller sub-chunks: memory O(n * chunk), never n x K copies
     ad, ks = np.empty(u.shape[1]), np.empty(u.shape[1])
     for k0, p in projected_chunks(sample, null, u):
-        for sl in sub_chunks(p.shape[1], n):
+        def edf(sl, p=p, k0=k0):
             a, k = _edf_sorted(np.sort(np.swapaxes(p[:, sl], -1, -2), axis=-1), "both")
             ad[k0 + sl.start:k0 + sl.stop], ks[k0 + sl.start:k0 + sl.stop] = a, k
-        del p
+
+        for_each(sub_chunks(p.shape[1], n), edf)
+        del p, edf
     per = ad if which == "ad" else ks
     stat = float(_reduce(per, reduce))
     worst = int(np.argmax(per))

@@ -27,7 +27,9 @@ def _samples():
     z[:, 0] += rng.choice([-2.0, 2.0], 3000)
     yield "mixture", z
     yield "t5_float32", rng.standard_t(5, size=(2600, 12)).astype(np.float32)
-    yield "shifted", rng.standard_normal((6000, 4)) * 1.3 + 0.2  # beyond SHAPIRO_MAX_N
+    z = rng.standard_normal((6000, 5)) * 1.3 + 0.2  # beyond SHAPIRO_MAX_N: normal_ad
+    z[:, 4] += 3.0 * rng.choice([-1.0, 1.0], 6000)  # A^2 > 13, where normal_ad's p-value
+    yield "shifted_bimodal", z                       # differs for one column and several
 
 
 def _numbers(obs) -> list[float]:
@@ -120,17 +122,19 @@ def test_assess_on_memmap_never_materialises(tmp_path, forced_streaming):
 def test_memory_of_linear_tests_is_bounded(tmp_path, monkeypatch):
     """tracemalloc peak of the per-column and per-direction tests on a float32 memmap:
     bounded by the chunk sizes, not by the n x d float64 data (12x of it before)."""
+    monkeypatch.setenv("GAUSSTEST_THREADS", "1")  # one worker's temporaries
     monkeypatch.setattr(sample_mod, "BLOCK_FLOATS", 1 << 17)  # 1 MiB row blocks
-    monkeypatch.setattr(chunks, "PASS_FLOATS", 1 << 19)       # 4 MiB column chunks
+    monkeypatch.setattr(chunks, "PASS_FLOATS", 1 << 18)       # 2 MiB column chunks
     monkeypatch.setattr(chunks, "EDF_FLOATS", 1 << 17)        # 1 MiB EDF sub-chunks
-    n, d = 100_000, 48
+    n, d = 40_000, 96
     path = tmp_path / "z.npy"
     np.save(path, np.random.default_rng(6).standard_normal((n, d)).astype(np.float32))
     s = as_sample(np.load(path, mmap_mode="r"))
-    float64_mb = n * d * 8 / 2**20  # 37 MiB; a column is 0.8 MiB
+    float64_mb = n * d * 8 / 2**20  # 29 MiB; a column is 0.3 MiB
     for code in ("marginals", "projections", "radii", "mardia_kurtosis", "prior_match"):
         for nl in REGISTRY[code].nulls:
-            REGISTRY[code].observe(as_sample(np.ones((50, d)) + np.eye(50, d)), nl, {})  # imports
+            REGISTRY[code].observe(as_sample(np.random.default_rng(0).standard_normal((300, d))),
+                                  nl, {})  # first-use imports, outside the trace
             tracemalloc.start()
             REGISTRY[code].observe(s, nl, {})
             peak = tracemalloc.get_traced_memory()[1] / 2**20
