@@ -23,8 +23,8 @@ from .sample import Sample, check_null
 __all__ = ["PASS_FLOATS", "EDF_FLOATS", "column_chunks", "projected_chunks", "project",
            "sub_chunks", "for_each", "worker_threads"]
 
-#: float64 values per chunk built in one pass over the rows (128 MiB)
-PASS_FLOATS = 1 << 24
+#: float64 values per chunk built in one pass over the rows (64 MiB)
+PASS_FLOATS = 1 << 23
 #: float64 values per sub-chunk an EDF statistic is computed on, per worker thread (8 MiB;
 #: the EDF code makes about a dozen temporaries of this size)
 EDF_FLOATS = 1_000_000

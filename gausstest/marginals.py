@@ -16,6 +16,7 @@ import numpy as np
 from scipy import special
 
 from ._lazy import lazy_module
+from . import chunks as _chunks
 from .chunks import column_chunks, for_each, sub_chunks
 from .radial import edf_statistics
 from .registry import Observation, TestSpec, register, run_test
@@ -173,9 +174,11 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     p, mean, sd, skew, exkurt, ks = (np.empty(d) for _ in range(6))
     # a chunk of columns at a time (one pass over the rows of a large sample each), every
     # per-column statistic of a sub-chunk at once: each column is sorted for its A^2 once.
-    # At least 2 columns at a time: statsmodels' normal_ad takes another p-value branch
-    # (p = 0 beyond A^2 = 13) for a single column than for several
-    for j0, xc in column_chunks(sample, min_width=min(2, d)):
+    # normal_ad gets at least 2 columns at a time: statsmodels takes another p-value
+    # branch (p = 0 beyond A^2 = 13) for a single column than for several
+    wide = min(2, d) if (null == "gaussian" and n > SHAPIRO_MAX_N) else 1
+    workers = 1 if n * wide > _chunks.EDF_FLOATS else None  # keep one worker's budget when wide
+    for j0, xc in column_chunks(sample, min_width=wide):
         def stats_of(sl, xc=xc, j0=j0):
             x = xc[:, sl]
             cols = slice(j0 + sl.start, j0 + sl.stop)
@@ -192,7 +195,7 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
                 safe = np.where(sd[cols] > 0, sd[cols], 1.0)
                 _, ks[cols] = _ad_standard((x - mean[cols]) / safe)
 
-        for_each(sub_chunks(xc.shape[1], n, min_width=min(2, d)), stats_of)
+        for_each(sub_chunks(xc.shape[1], n, min_width=wide), stats_of, workers=workers)
         del xc, stats_of
     holm_p = holm_adjust(p)
     bh_reject, bh_q = _sm_multitest.fdrcorrection(p, alpha=0.05)

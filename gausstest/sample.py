@@ -7,6 +7,7 @@ once per call of :func:`gausstest.assess`, however many tests use them.
 
 from __future__ import annotations
 
+import mmap
 from functools import cached_property
 from typing import Any, Literal
 
@@ -32,15 +33,23 @@ SINGULAR_RTOL = 1e-10
 BLOCK_FLOATS = 1 << 22
 
 
+def _mapped_file(arr: np.ndarray) -> str | None:
+    """The file behind a whole, C-ordered np.memmap (as np.load(mmap_mode=...) returns),
+    else None (views of a memmap keep a stale offset, so they are read through the map)."""
+    if (isinstance(arr, np.memmap) and isinstance(arr.base, mmap.mmap)
+            and arr.filename and arr.flags.c_contiguous and arr.dtype.kind in "biuf"):
+        return arr.filename
+    return None
+
+
 def _finite_rows(arr: np.ndarray) -> np.ndarray:
     """Boolean mask of the rows without NaN/inf, checked block by block (no n x d temporary)."""
     n, d = arr.shape
     if arr.dtype.kind not in "fc":
         return np.ones(n, dtype=bool)
-    rows = max(1, BLOCK_FLOATS // max(d, 1))
     out = np.empty(n, dtype=bool)
-    for r0 in range(0, n, rows):
-        np.isfinite(arr[r0:r0 + rows]).all(axis=1, out=out[r0:r0 + rows])
+    for r0, b in Sample(arr).blocks():
+        np.isfinite(b).all(axis=1, out=out[r0:r0 + b.shape[0]])
     return out
 
 
@@ -177,6 +186,20 @@ class Sample:
             src = self.data
             for r0 in range(0, self.n, rows):
                 yield r0, src[r0:r0 + rows]
+            return
+        path = _mapped_file(self.source)
+        if path is not None:
+            # a whole .npy memmap: read its blocks from the file instead of touching the
+            # mapping, so the pages read do not stay in this process's resident set
+            src, width = self.source, self.d * self.source.dtype.itemsize
+            with open(path, "rb") as fh:
+                for r0 in range(0, self.n, rows):
+                    m = min(rows, self.n - r0)
+                    fh.seek(src.offset + r0 * width)
+                    raw = np.fromfile(fh, dtype=src.dtype, count=m * self.d)
+                    if raw.size != m * self.d:  # the file changed under us: use the map
+                        raw = np.asarray(src[r0:r0 + m])
+                    yield r0, raw.reshape(m, self.d).astype(np.float64)
             return
         for r0 in range(0, self.n, rows):
             yield r0, np.asarray(self.source[r0:r0 + rows], dtype=np.float64)
