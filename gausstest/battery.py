@@ -10,6 +10,7 @@ from .errors import InputError, UnknownTestError
 from .registry import REGISTRY, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
+from .dasksample import EXACT_TESTS, is_dask_array
 from .threads import blas_threads
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
@@ -139,7 +140,12 @@ def assess(
     ----------
     z : array_like, shape (n, d)
         numpy arrays and memmaps, lists, torch/jax arrays (through ``__array__`` /
-        ``__dlpack__``; detach and move to CPU first).
+        ``__dlpack__``; detach and move to CPU first). A large float32 memmap is read in
+        float64 row blocks, never copied whole. A ``dask.array`` (extra ``dask``): the
+        mean, covariance and per-column moments are exact over all rows (Dask
+        reductions; ``prior_match`` uses them), every other test runs on a seeded
+        subsample drawn through Dask, and the notes say which saw how many rows
+        (:mod:`gausstest.dasksample`).
     null : {"both", "standard", "gaussian"}
         "standard" asks *prior match* (z ~ N(0, I)); "gaussian" asks *shape* (z ~
         N(mu, Sigma) for some mu, Sigma); "both" (default) asks both.
@@ -169,26 +175,34 @@ def assess(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
     verdict_weights([], weights)  # a bad weights argument fails before any work
-    sample = as_sample(z, nan_policy=nan_policy)
+    seed = 0 if rng is None else rng
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**62))
+    exact, dask_notes = None, []
+    if is_dask_array(z):  # exact summaries over all rows, the rest on a stated subsample
+        from .dasksample import dask_samples
+
+        exact, sample, dask_notes = dask_samples(z, seed=int(seed), nan_policy=nan_policy)
+    else:
+        sample = as_sample(z, nan_policy=nan_policy)
     pairs = select_tests(tests, null, ignore)
     if any(nl == "gaussian" for _, nl in pairs):
         # the composite null needs a full-rank covariance: say so up front, naming the
         # degenerate direction, rather than skipping half the battery
         sample.require_composite()
-    seed = 0 if rng is None else rng
-    if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(0, 2**62))
     sub = None
     if sample.n > max_quadratic_n:
         idx = np.sort(np.random.default_rng([int(seed), 7]).choice(sample.n, max_quadratic_n,
                                                                      replace=False))
         sub = sample.take(idx)
-    results, skipped, notes = [], [], []
+    results, skipped, notes = [], [], list(dask_notes)
     if sample.dropped_rows:
         notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
     for code, nl in pairs:
         spec = REGISTRY[code]
         use = sub if (sub is not None and spec.quadratic) else sample
+        if exact is not None and code in EXACT_TESTS:
+            use = exact
         try:
             with blas_threads():  # deliberate BLAS threads (gausstest.threads)
                 res = run_test(code, use, null=nl, method=method, rng=seed)
@@ -202,6 +216,6 @@ def assess(
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))
-    return Report.build(sample=sample, null=null, alpha=alpha, results=results,
+    return Report.build(sample=sample if exact is None else exact, null=null, alpha=alpha, results=results,
                         weights=verdict_weights([(r.test, r.null) for r in results], weights),
                         skipped=skipped, notes=notes)
