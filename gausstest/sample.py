@@ -206,7 +206,23 @@ class Sample:
 
     def take(self, idx: np.ndarray) -> "Sample":
         """A new in-memory float64 sample of the rows ``idx`` (reads only those rows)."""
-        return Sample(np.asarray(self.source[np.asarray(idx)], dtype=np.float64))
+        idx = np.asarray(idx)
+        path = _mapped_file(self.source)
+        if path is None or idx.ndim != 1 or idx.dtype.kind not in "iu":
+            return Sample(np.asarray(self.source[idx], dtype=np.float64))
+        # row by row from the file: faulting scattered rows in through the map would make
+        # the kernel map whole neighbourhoods of pages (fault-around), up to the whole file
+        if idx.size and (idx.min() < -self.n or idx.max() >= self.n):
+            raise IndexError(f"row index out of range for {self.n} rows")
+        src = self.source
+        width = self.d * src.dtype.itemsize
+        buf = bytearray(width * idx.size)
+        with open(path, "rb", buffering=0) as fh:
+            for k, i in enumerate(idx.tolist()):
+                fh.seek(src.offset + (i % self.n) * width)
+                fh.readinto(memoryview(buf)[k * width:(k + 1) * width])
+        rows = np.frombuffer(buf, dtype=src.dtype).reshape(idx.size, self.d)
+        return Sample(rows.astype(np.float64))
 
     def _row_map(self, f) -> np.ndarray:
         """``f(block, r0)`` -> one value per row, concatenated over the blocks."""

@@ -117,6 +117,8 @@ def test_assess_on_memmap_never_materialises(tmp_path, forced_streaming):
     assert {r.test for r in rep.results} == set(LINEAR)
     assert "data" not in s.__dict__
     np.testing.assert_array_equal(np.load(path), z)  # the input is untouched
+    idx = np.array([0, 7, 2999, -1])
+    np.testing.assert_array_equal(s.take(idx).data, np.load(path)[idx].astype(np.float64))
 
 
 def test_memory_of_linear_tests_is_bounded(tmp_path, monkeypatch):
