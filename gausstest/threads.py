@@ -27,11 +27,25 @@ def default_blas_threads() -> int:
     return val if val > 0 else 1
 
 
+_CONTROLLER = None
+
+
+def _controller():
+    """One ThreadpoolController for the process (introspecting the loaded BLAS libraries
+    once: a fresh ``threadpool_limits`` per call costs about a millisecond)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
 def blas_threads(limit: int | None = None):
     """Context manager limiting BLAS to ``limit`` threads (default :func:`default_blas_threads`)."""
     try:
-        from threadpoolctl import threadpool_limits
+        ctl = _controller()
     except ImportError:  # pragma: no cover - threadpoolctl is a declared dependency
         return contextlib.nullcontext()
-    return threadpool_limits(limits=default_blas_threads() if limit is None else int(limit),
-                             user_api="blas")
+    return ctl.limit(limits=default_blas_threads() if limit is None else int(limit),
+                     user_api="blas")
