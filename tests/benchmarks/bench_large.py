@@ -102,7 +102,7 @@ def main() -> None:
         w["what"] = tests or "assess (default battery)"
         w["process_seconds"] = time.perf_counter() - t0
         rows.append(w)
-        print(f"{w['what']:<26} {w['seconds']:7.1f} s   peak RSS {w['peak_rss_mb']:6.0f} MB   "
+        print(f"{w['what']:<26} {w['seconds']:7.1f} s ({w.get('cpu_seconds', float('nan')):6.1f} CPU s)   peak RSS {w['peak_rss_mb']:6.0f} MB   "
               f"peak anon {w['peak_anon_mb']:6.0f} MB (before: {w['base_anon_mb']:.0f} MB)",
               flush=True)
     if args.json:
