@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ._lazy import lazy_module
 from . import chunks as _chunks
@@ -23,6 +22,7 @@ from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
 
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
 stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 _sm_diagnostic = lazy_module("statsmodels.stats.diagnostic")
 _sm_multitest = lazy_module("statsmodels.stats.multitest")

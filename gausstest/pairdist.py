@@ -14,7 +14,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from ._lazy import lazy_module
 from .pairwise import iter_sqdist_blocks
@@ -22,6 +21,7 @@ from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
 
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
 stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["pairwise_distances", "pair_counts", "pair_edf_statistics", "count_modes"]
