@@ -136,10 +136,11 @@ def dask_samples(x: Any, *, seed: int, rows: int | None = None,
     exact.__dict__["cov"] = mom.cov
     j_s = int(np.nanargmax(np.abs(mom.skewness)))
     j_k = int(np.nanargmax(np.abs(mom.excess_kurtosis)))
+    exact_names = ", ".join(EXACT_TESTS)
     notes = [
         f"Dask array of {mom.n} x {mom.d}: the mean, the covariance and the per-column moments "
-        f"are exact over all {mom.n} rows (Dask reductions); "
-        + ", ".join(EXACT_TESTS) + f" use them (n = {mom.n})",
+        f"are exact over all {mom.n} rows (Dask reductions); the tests that need only these "
+        f"({exact_names}) use them (n = {mom.n})",
         f"every other test ran on a seeded subsample of {m} of {mom.n} rows drawn through Dask "
         f"(seed {seed})",
         f"all rows: largest |skewness| {mom.skewness[j_s]:+.3g} (dimension {j_s}), largest "
