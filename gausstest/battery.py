@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .chunks import worker_threads
+from .dasksample import EXACT_TESTS, is_dask_array
 from .errors import InputError, UnknownTestError
 from .registry import REGISTRY, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
-from .dasksample import EXACT_TESTS, is_dask_array
 from .threads import blas_threads
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
@@ -198,24 +200,40 @@ def assess(
     results, skipped, notes = [], [], list(dask_notes)
     if sample.dropped_rows:
         notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
-    for code, nl in pairs:
+    def run_one(pair: tuple[str, str]):
+        code, nl = pair
         spec = REGISTRY[code]
         use = sub if (sub is not None and spec.quadratic) else sample
         if exact is not None and code in EXACT_TESTS:
             use = exact
         try:
             with blas_threads():  # deliberate BLAS threads (gausstest.threads)
-                res = run_test(code, use, null=nl, method=method, rng=seed)
+                return run_test(code, use, null=nl, method=method, rng=seed), use is sub, None
         except InputError as exc:
-            skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
+            return None, False, Skipped(test=code, null=nl, reason=str(exc))
+
+    # the tests are independent (each draws from its own seeded stream), so on a sample that
+    # fits in one block they run side by side on GAUSSTEST_THREADS workers (numpy and BLAS
+    # release the GIL); a streamed sample runs them one at a time to keep memory bounded
+    workers = 1 if sample.streamed else min(worker_threads(), len(pairs))
+    with blas_threads():  # set once for all workers, so none restores another's setting
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                outcomes = list(ex.map(run_one, pairs))
+        else:
+            outcomes = [run_one(p) for p in pairs]
+    for (code, nl), (res, on_sub, skip) in zip(pairs, outcomes):
+        if skip is not None:
+            skipped.append(skip)
             continue
-        if use is sub:
+        if on_sub:
             notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} rows "
                          "(O(n^2) test)")
         results.append(res)
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))
-    return Report.build(sample=sample if exact is None else exact, null=null, alpha=alpha, results=results,
+    return Report.build(sample=sample if exact is None else exact, null=null, alpha=alpha,
+                        results=results,
                         weights=verdict_weights([(r.test, r.null) for r in results], weights),
                         skipped=skipped, notes=notes)

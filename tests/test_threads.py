@@ -51,3 +51,22 @@ def test_for_each_equals_serial():
     for_each(range(10), work(out_serial), workers=1)
     for_each(range(10), work(out_threads), workers=2)
     np.testing.assert_array_equal(out_serial, out_threads)
+
+
+def test_assess_side_by_side_equals_serial(monkeypatch, tmp_path):
+    import json
+
+    import gausstest as gt
+
+    monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
+    z = np.random.default_rng(8).standard_normal((300, 3))
+    z[:, 1] += 0.4 * z[:, 1] ** 2
+    kw = {"tests": ["prior_match", "mardia_kurtosis", "radii", "marginals", "projections",
+                    "energy"], "method": gt.MonteCarlo(n_resamples=29), "rng": 4}
+    monkeypatch.setenv("GAUSSTEST_THREADS", "1")
+    gt.assess(z, **kw)  # builds the null caches, so both calls below read them
+    serial = gt.assess(z, **kw).to_dict()
+    monkeypatch.setenv("GAUSSTEST_THREADS", "2")
+    parallel = gt.assess(z, **kw).to_dict()
+    assert json.dumps(serial, sort_keys=True) == json.dumps(parallel, sort_keys=True)
+    assert [r["test"] for r in parallel["results"]] == [r["test"] for r in serial["results"]]

@@ -47,7 +47,6 @@ def _data(n: int, d: int) -> np.ndarray:
 
 def case(name: str, n: int, d: int) -> dict:
     x = _data(n, d)
-    from sys import modules  # noqa: F401
     if name == "gausstest_hz" or name == "gausstest_energy":
         import gausstest as gt
         from gausstest.pvalues import PValueMethod
@@ -60,7 +59,6 @@ def case(name: str, n: int, d: int) -> dict:
         fn = (lambda: gt.henze_zirkler(x, null="gaussian", method=ObservedOnly())) \
             if name == "gausstest_hz" else (lambda: gt.energy(x, null="standard",
                                                               method=ObservedOnly()))
-        fn_small = None
     elif name == "pingouin_hz":
         import pingouin
 
