@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .chunks import worker_threads
+from .dasksample import EXACT_TESTS, is_dask_array
 from .errors import InputError, UnknownTestError
 from .registry import REGISTRY, canonical_code, get_spec, run_test
 from .report import Report, Skipped
-from .sample import NULLS, Sample, as_sample
+from .sample import NULLS, as_sample
+from .threads import blas_threads
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
            "verdict_weights"]
@@ -142,7 +148,12 @@ def assess(
     ----------
     z : array_like, shape (n, d)
         numpy arrays and memmaps, lists, torch/jax arrays (through ``__array__`` /
-        ``__dlpack__``; detach and move to CPU first).
+        ``__dlpack__``; detach and move to CPU first). A large float32 memmap is read in
+        float64 row blocks, never copied whole. A ``dask.array`` (extra ``dask``): the
+        mean, covariance and per-column moments are exact over all rows (Dask
+        reductions; ``prior_match`` uses them), every other test runs on a seeded
+        subsample drawn through Dask, and the notes say which saw how many rows
+        (:mod:`gausstest.dasksample`).
     null : {"both", "standard", "gaussian"}
         "standard" asks *prior match* (z ~ N(0, I)); "gaussian" asks *shape* (z ~
         N(mu, Sigma) for some mu, Sigma); "both" (default) asks both.
@@ -176,46 +187,73 @@ def assess(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
     verdict_weights([], weights)  # a bad weights argument fails before any work
-    sample = as_sample(z, nan_policy=nan_policy)
+    seed = 0 if rng is None else rng
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(0, 2**62))
+    exact, dask_notes = None, []
+    if is_dask_array(z):  # exact summaries over all rows, the rest on a stated subsample
+        from .dasksample import dask_samples
+
+        exact, sample, dask_notes = dask_samples(z, seed=int(seed), nan_policy=nan_policy)
+    else:
+        sample = as_sample(z, nan_policy=nan_policy)
     pairs = select_tests(tests, null, ignore)
     if any(nl == "gaussian" for _, nl in pairs):
         # the composite null needs a full-rank covariance: say so up front, naming the
         # degenerate direction, rather than skipping half the battery
         sample.require_composite()
-    seed = 0 if rng is None else rng
-    if isinstance(seed, np.random.Generator):
-        seed = int(seed.integers(0, 2**62))
     sub = None
     if sample.n > max_quadratic_n:
         idx = np.sort(np.random.default_rng([int(seed), 7]).choice(sample.n, max_quadratic_n,
                                                                      replace=False))
-        sub = Sample(sample.data[idx])
-    results, skipped, notes = [], [], []
+        sub = sample.take(idx)
+    results, skipped, notes = [], [], list(dask_notes)
     if sample.dropped_rows:
         notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
     from .progress import make_progress
 
     shown = make_progress(progress)
     shown.start(len(pairs))
+    started = itertools.count()
+
+    def run_one(pair: tuple[str, str]):
+        code, nl = pair
+        shown.step(next(started), f"{code} [{nl}]")
+        spec = REGISTRY[code]
+        use = sub if (sub is not None and spec.quadratic) else sample
+        if exact is not None and code in EXACT_TESTS:
+            use = exact
+        try:
+            with blas_threads():  # deliberate BLAS threads (gausstest.threads)
+                return run_test(code, use, null=nl, method=method, rng=seed), use is sub, None
+        except InputError as exc:
+            return None, False, Skipped(test=code, null=nl, reason=str(exc))
+
+    # the tests are independent (each draws from its own seeded stream), so on a sample that
+    # fits in one block they run side by side on GAUSSTEST_THREADS workers (numpy and BLAS
+    # release the GIL); a streamed sample runs them one at a time to keep memory bounded
+    workers = 1 if sample.streamed else min(worker_threads(), len(pairs))
     try:
-        for step, (code, nl) in enumerate(pairs):
-            shown.step(step, f"{code} [{nl}]")
-            spec = REGISTRY[code]
-            use = sub if (sub is not None and spec.quadratic) else sample
-            try:
-                res = run_test(code, use, null=nl, method=method, rng=seed)
-            except InputError as exc:
-                skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
-                continue
-            if use is sub:
-                notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} "
-                             "rows (O(n^2) test)")
-            results.append(res)
+        with blas_threads():  # set once for all workers, so none restores another's setting
+            if workers > 1:
+                with ThreadPoolExecutor(max_workers=workers) as ex:
+                    outcomes = list(ex.map(run_one, pairs))
+            else:
+                outcomes = [run_one(p) for p in pairs]
     finally:
         shown.done()
+    for (code, nl), (res, on_sub, skip) in zip(pairs, outcomes):
+        if skip is not None:
+            skipped.append(skip)
+            continue
+        if on_sub:
+            notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} rows "
+                         "(O(n^2) test)")
+        results.append(res)
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))
-    return Report.build(sample=sample, null=null, alpha=alpha, results=results,
+    return Report.build(sample=sample if exact is None else exact, null=null, alpha=alpha,
+                        results=results,
                         weights=verdict_weights([(r.test, r.null) for r in results], weights),
                         skipped=skipped, notes=notes)

@@ -6,12 +6,14 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from scipy import stats
 
+from ._lazy import lazy_module
 from .pairwise import iter_sqdist_blocks
 from .registry import Observation, TestSpec, high_d_subsample, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["henze_zirkler", "hz_beta", "bhep_excess"]
 

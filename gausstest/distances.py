@@ -26,12 +26,14 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import numpy as np
-from scipy import special
 
+from ._lazy import lazy_module
 from .pairwise import iter_sqdist_blocks
 from .registry import Observation, TestSpec, high_d_subsample, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
 
 __all__ = [
     "energy", "mmd", "cramer_wold", "kummer_neg", "expected_distance_to_normal",

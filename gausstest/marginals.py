@@ -13,14 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
-from statsmodels.stats.diagnostic import normal_ad
-from statsmodels.stats.multitest import fdrcorrection
 
+from ._lazy import lazy_module
+from . import chunks as _chunks
+from .chunks import column_chunks, for_each, sub_chunks
 from .radial import edf_statistics
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
+_sm_diagnostic = lazy_module("statsmodels.stats.diagnostic")
+_sm_multitest = lazy_module("statsmodels.stats.multitest")
 
 __all__ = ["marginals"]
 
@@ -92,7 +97,7 @@ def _coordinate_pvalues(x: np.ndarray, null: str) -> np.ndarray:
     if n <= SHAPIRO_MAX_N:
         _, p = stats.shapiro(x, axis=-2)
         return np.asarray(p, dtype=float)
-    _, p = normal_ad(x, axis=-2)
+    _, p = _sm_diagnostic.normal_ad(x, axis=-2)
     return np.asarray(p, dtype=float)
 
 
@@ -165,20 +170,35 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     if correction not in _CORRECTIONS:
         raise ValueError(f"correction must be one of {_CORRECTIONS}; got {correction!r}")
     top = int(opts.get("top", 5))
-    x = sample.data
-    n, d = x.shape
-    p = _coordinate_pvalues(x, null)
+    n, d = sample.n, sample.d
+    p, mean, sd, skew, exkurt, ks = (np.empty(d) for _ in range(6))
+    # a chunk of columns at a time (one pass over the rows of a large sample each), every
+    # per-column statistic of a sub-chunk at once: each column is sorted for its A^2 once.
+    # normal_ad gets at least 2 columns at a time: statsmodels takes another p-value
+    # branch (p = 0 beyond A^2 = 13) for a single column than for several
+    wide = min(2, d) if (null == "gaussian" and n > SHAPIRO_MAX_N) else 1
+    workers = 1 if n * wide > _chunks.EDF_FLOATS else None  # keep one worker's budget when wide
+    for j0, xc in column_chunks(sample, min_width=wide):
+        def stats_of(sl, xc=xc, j0=j0):
+            x = xc[:, sl]
+            cols = slice(j0 + sl.start, j0 + sl.stop)
+            if null == "standard":
+                a2, ks[cols] = _ad_standard(x)
+                p[cols] = ad_pvalue(a2, n)
+            else:
+                p[cols] = _coordinate_pvalues(x, null)
+            mean[cols] = x.mean(axis=0)
+            sd[cols] = x.std(axis=0, ddof=1)
+            skew[cols] = stats.skew(x, axis=0)
+            exkurt[cols] = stats.kurtosis(x, axis=0)
+            if null != "standard":
+                safe = np.where(sd[cols] > 0, sd[cols], 1.0)
+                _, ks[cols] = _ad_standard((x - mean[cols]) / safe)
+
+        for_each(sub_chunks(xc.shape[1], n, min_width=wide), stats_of, workers=workers)
+        del xc, stats_of
     holm_p = holm_adjust(p)
-    bh_reject, bh_q = fdrcorrection(p, alpha=0.05)
-    mean = x.mean(axis=0)
-    sd = x.std(axis=0, ddof=1)
-    skew = stats.skew(x, axis=0)
-    exkurt = stats.kurtosis(x, axis=0)
-    if null == "standard":
-        _, ks = _ad_standard(x)
-    else:
-        safe = np.where(sd > 0, sd, 1.0)
-        _, ks = _ad_standard((x - mean) / safe)
+    bh_reject, bh_q = _sm_multitest.fdrcorrection(p, alpha=0.05)
     order = np.argsort(p, kind="stable")[:max(1, min(top, d))]
     worst = [
         {"index": int(j), "pvalue": float(p[j]), "holm_pvalue": float(holm_p[j]),

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from ._lazy import lazy_module
 from .errors import InputError
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["doornik_hansen", "royston"]
 

@@ -14,12 +14,15 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
 
+from ._lazy import lazy_module
 from .pairwise import iter_sqdist_blocks
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["pairwise_distances", "pair_counts", "pair_edf_statistics", "count_modes"]
 
@@ -217,7 +220,7 @@ def _prepared_rows(sample: Sample, null: str, opts: dict) -> tuple[np.ndarray, i
         m -= 1
     idx = np.sort(np.random.default_rng([int(opts.get("subsample_seed", 0)), 11]).choice(
         n, m, replace=False))
-    sub = Sample(sample.data[idx])
+    sub = sample.take(idx)
     if null == "gaussian":
         sub.require_composite()
     return sub.prepared(null), m

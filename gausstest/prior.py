@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from ._lazy import lazy_module
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
 
 __all__ = ["prior_moments", "prior_match", "gaussian_kl", "gaussian_w2", "COLLAPSE_VARIANCE"]
 

@@ -13,13 +13,16 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from ._lazy import lazy_module
+from .chunks import for_each, project, projected_chunks, sub_chunks
 from .pairdist import count_modes
 from .pvalues import stream_seed
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
 
 __all__ = ["projections", "projection_directions", "default_n_directions"]
 
@@ -34,15 +37,23 @@ _CHUNK_FLOATS = 2_000_000
 # log Phi on a fine table: linear interpolation error <= h^2/8 * max|(log Phi)''| <= 5e-7
 _TAB_LO, _TAB_HI, _TAB_PER = -9.0, 9.0, 512
 _TAB_X = np.linspace(_TAB_LO, _TAB_HI, int((_TAB_HI - _TAB_LO) * _TAB_PER) + 1)
-_TAB_Y = special.log_ndtr(_TAB_X)
+
+
+@lru_cache(maxsize=1)
+def _tab_y() -> np.ndarray:
+    """log Phi on the table's grid (computed on first use: scipy.special loads lazily)."""
+    y = special.log_ndtr(_TAB_X)
+    y.setflags(write=False)
+    return y
 
 
 def _log_ndtr(x: np.ndarray) -> np.ndarray:
     """log Phi(x): table interpolation inside [-9, 9] (error < 5e-7), exact outside."""
     f = (np.clip(x, _TAB_LO, _TAB_HI) - _TAB_LO) * _TAB_PER
-    i = np.minimum(f.astype(np.intp), _TAB_Y.size - 2)
+    tab = _tab_y()
+    i = np.minimum(f.astype(np.intp), tab.size - 2)
     f -= i
-    out = _TAB_Y[i] * (1.0 - f) + _TAB_Y[i + 1] * f
+    out = tab[i] * (1.0 - f) + tab[i + 1] * f
     outside = (x < _TAB_LO) | (x > _TAB_HI)
     if outside.any():
         out[outside] = special.log_ndtr(x[outside])
@@ -177,14 +188,22 @@ def _describe(u: np.ndarray) -> str:
 
 
 def _observe(sample: Sample, null: str, opts: dict) -> Observation:
-    x = sample.prepared(null)
-    n, d = x.shape
+    n, d = sample.n, sample.d
     which, reduce, u = _options(opts, d)
-    ad, ks = _per_direction(x, u)
+    # the projections a chunk of directions at a time (one pass over the rows each), their
+    # EDF statistics on smaller sub-chunks: memory O(n * chunk), never n x K copies
+    ad, ks = np.empty(u.shape[1]), np.empty(u.shape[1])
+    for k0, p in projected_chunks(sample, null, u):
+        def edf(sl, p=p, k0=k0):
+            a, k = _edf_sorted(np.sort(np.swapaxes(p[:, sl], -1, -2), axis=-1), "both")
+            ad[k0 + sl.start:k0 + sl.stop], ks[k0 + sl.start:k0 + sl.stop] = a, k
+
+        for_each(sub_chunks(p.shape[1], n), edf)
+        del p, edf
     per = ad if which == "ad" else ks
     stat = float(_reduce(per, reduce))
     worst = int(np.argmax(per))
-    v = x @ u[:, worst]
+    v = project(sample, null, u[:, worst])
     dist = ks / np.sqrt(n)
     top = np.argsort(-np.abs(u[:, worst]))[:5]
     details = {

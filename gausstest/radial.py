@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
 
+from ._lazy import lazy_module
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
+
+special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
+stats = lazy_module("scipy.stats")  # imported on first use (fast CLI start)
 
 __all__ = ["radii", "edf_statistics"]
 
@@ -42,7 +45,12 @@ def _pit(x: np.ndarray, null: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     (Gnanadesikan & Kettenring 1972), though the r_i are dependent (they sum to n d).
     """
     n, d = x.shape[-2:]
-    r = np.einsum("...ij,...ij->...i", x, x)
+    return _pit_of_radii(np.einsum("...ij,...ij->...i", x, x), n, d, null)
+
+
+def _pit_of_radii(r: np.ndarray, n: int, d: int,
+                  null: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_pit` from the squared radii r (..., n) themselves."""
     if null == "standard":  # chi2(d) CDF / SF are regularized incomplete gammas
         args = (d / 2.0, r / 2.0)
         cdf, sf = special.gammainc, special.gammaincc
@@ -85,9 +93,10 @@ def _radii_observe(sample: Sample, null: str, opts: dict) -> Observation:
     which = opts.get("statistic", "ad")
     if which not in _STATISTICS:
         raise ValueError(f"statistic must be one of {_STATISTICS}; got {which!r}")
-    x = sample.prepared(null)
-    n, d = x.shape
-    r, lu, l1 = _pit(x, null)
+    n, d = sample.n, sample.d
+    # the sample's cached radii: streamed over row blocks for a large (memmapped) sample
+    r, lu, l1 = _pit_of_radii(sample.radii if null == "standard" else sample.mahalanobis,
+                              n, d, null)
     edf = edf_statistics(lu, l1)
     # location and spread of the radii against the null law, for the findings
     if null == "standard":
