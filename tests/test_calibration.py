@@ -45,15 +45,23 @@ class TestTablesShipped:
                 assert (np.diff(zc[body]) >= -1e-6).all()
 
     @pytest.mark.parametrize("code", cal.SHIPPED_TESTS)
-    def test_grid_covered_at_moderate_d(self, code):
-        """Every cell of the grid at d <= 16 is simulated (the rest resumes by script)."""
+    def test_focus_points_covered(self, code):
+        """Every cell around the README example, the issue's cold-start points and the
+        off-grid validation points is simulated (the rest of the grid resumes by script:
+        ``python tests/calibration/make_tables.py status``)."""
         for null in get_spec(code).nulls:
             t = cal.table_for(code, null)
-            for n, d in make_tables.grid_cells(code, null):
-                if d <= 16:
-                    i = list(t.n_grid).index(n)
-                    j = list(t.d_grid).index(d)
-                    assert t.b[i, j] > 0, (code, null, n, d)
+            for n, d in make_tables.focus_cells(code, null):
+                i = list(t.n_grid).index(n)
+                j = list(t.d_grid).index(d)
+                assert t.b[i, j] > 0, (code, null, n, d)
+            for n, d in make_tables.FOCUS:
+                spec = get_spec(code)
+                limit = spec.subsample_above(d) if spec.subsample_above is not None else None
+                rows = min(n, limit) if limit else n
+                if rows >= spec.min_n(d, null) and (null == "standard" or rows > d + 2):
+                    assert cal.applies(spec, rows, d, null, cal.canonical_options(code, rows, d)), (
+                        code, null, n, d)
 
 
 def _small_cells():
@@ -109,7 +117,7 @@ class TestSurvival:
 
 class TestAuto:
     def test_default_method_uses_the_table(self, rng):
-        r = mardia_kurtosis(rng.standard_normal((123, 7)), null="gaussian")
+        r = mardia_kurtosis(rng.standard_normal((120, 5)), null="gaussian")
         assert r.pvalue_method.method == "table"
         assert r.pvalue_method.cache == "shipped"
         assert "interpolated" in r.pvalue_method.description
@@ -146,9 +154,9 @@ class TestAgreementWithFreshMonteCarlo:
     """Off the grid, the interpolated table and a fresh simulation agree."""
 
     @pytest.mark.parametrize("code,null,n,d", [
-        ("mardia_kurtosis", "gaussian", 123, 7),
-        ("radii", "gaussian", 333, 3),
-        ("projections", "standard", 85, 3),
+        ("mardia_kurtosis", "gaussian", 120, 5),
+        ("radii", "gaussian", 600, 11),
+        ("projections", "standard", 35, 2),
     ])
     def test_pvalues_agree(self, code, null, n, d, rng):
         spec = get_spec(code)
@@ -167,16 +175,18 @@ class TestAgreementWithFreshMonteCarlo:
 
 def test_coverage_shipped_pilot_matches_computed(tmp_path, monkeypatch):
     """The shipped pilot moments of coverage are the ones the seeded pilot computes."""
-    from gausstest import coverage as cov
+    import importlib
+
+    cov = importlib.import_module("gausstest.coverage")
 
     t = cal.table_for("coverage", "standard")
-    i, j = list(t.n_grid).index(50), list(t.d_grid).index(2)
-    shipped = cal.coverage_moments(50, 50, 2, 5, 0)
+    i, j = list(t.n_grid).index(30), list(t.d_grid).index(2)
+    shipped = cal.coverage_moments(30, 30, 2, 5, 0)
     assert shipped is not None
     np.testing.assert_allclose(shipped, t.extra["moments"][i, j])
     monkeypatch.setattr(cal, "coverage_moments", lambda *a: None)
     monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
-    np.testing.assert_allclose(cov._null_moments(50, 50, 2, 5, 0), shipped, rtol=1e-12)
+    np.testing.assert_allclose(cov._null_moments(30, 30, 2, 5, 0), shipped, rtol=1e-12)
 
 
 def test_calibrate_command_fills_the_cache(tmp_path, monkeypatch, capsys):
