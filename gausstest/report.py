@@ -288,13 +288,21 @@ def _fmt_p(p: Any) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.3g}"
 
 
+def _p_eq(p: Any) -> str:
+    """"p = 0.0011" or "p < 1e-16"."""
+    text = _fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def _question_rows(doc: dict) -> list[tuple[str, str, str, str, str]]:
     """(label, VERDICT, p, hypothesis, tests) of each asked question, in report order."""
     out = []
     for name, q in (doc.get("questions") or {}).items():
         if q is None:
             continue
-        tests = ", ".join(q.get("rejected_tests") or []) or "none"
+        rej = list(q.get("rejected_tests") or [])
+        tests = (", ".join(rej[:5]) + (f" and {len(rej) - 5} more" if len(rej) > 5 else "")
+                 if rej else "none")
         out.append((_QUESTION_LABELS.get(name, name), q["verdict"].upper(), _fmt_p(q["pvalue"]),
                     q["hypothesis"], tests))
     return out
@@ -355,13 +363,14 @@ def render_text(doc: dict) -> str:
     lines.append(f"questions (family-wise alpha = {doc['alpha']} over all {len(doc['results'])} "
                  "results, closed testing):")
     for label, verdict, p, hyp, tests in _question_rows(doc):
-        lines.append(f"  {label:<12} {verdict:<4}  p = {p:<8}  rejected: {tests}")
+        lines.append(f"  {label:<12} {verdict:<4}  {'p ' + p if p.startswith('<') else 'p = ' + p:<12}"
+                     f"  rejected: {tests}")
     missing = _not_asked(doc)
     if missing:
         lines.append(f"  not asked: {', '.join(missing)}")
     lines.append("")
     lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']}, "
-                 f"p = {_fmt_p(doc['verdict_pvalue'])})")
+                 f"{_p_eq(doc['verdict_pvalue'])})")
     lines.append("")
     lines.append("findings:")
     lines += [f"  - {f}" for f in doc["findings"]]
@@ -416,7 +425,7 @@ def render_markdown(doc: dict) -> str:
     out += ["", f"Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
                 "(weighted Holm, closed testing)." + (f" Not asked: {', '.join(missing)}."
                                                        if missing else ""),
-            "", f"**Verdict: {doc['verdict'].upper()}** (p = {_fmt_p(doc['verdict_pvalue'])})",
+            "", f"**Verdict: {doc['verdict'].upper()}** ({_p_eq(doc['verdict_pvalue'])})",
             "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
     post = _posterior_lines(doc)
@@ -463,7 +472,7 @@ def render_html(doc: dict) -> str:
         "(weighted Holm, closed testing)."
         + (f" Not asked: {e(', '.join(_not_asked(doc)))}." if _not_asked(doc) else "") + "</p>",
         f"<p>Verdict: <strong style='color:{colour}'>"
-        f"{doc['verdict'].upper()}</strong> (p = {e(_fmt_p(doc['verdict_pvalue']))}).</p>",
+        f"{doc['verdict'].upper()}</strong> ({e(_p_eq(doc['verdict_pvalue']))}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
     ]
     post = _posterior_lines(doc)
