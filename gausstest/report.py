@@ -6,9 +6,12 @@ Markdown, JSON and HTML views never disagree.
 JSON schema (``schema_version`` 1; keys are only ever added):
 
 ``{"schema_version": 1, "gausstest_version": str, "n": int, "d": int,
-"alpha": float, "null": "standard"|"gaussian"|"both", "verdict": "pass"|"fail",
-"verdict_pvalue": float,
-"findings": [str], "prior": {...} | null, "notes": [str],
+"alpha": float, "null": "standard"|"gaussian"|"both",
+"questions": {"prior_match"|"shape"|"coverage": {"verdict", "pvalue", "hypothesis", "tests",
+"rejected_tests"} | null}, "verdict": "pass"|"fail", "verdict_pvalue": float,
+"findings": [str], "diagnoses": [{"kind", "question", "tests", "check", "pvalue",
+"dimensions", "direction", "magnitude", "magnitude_name", "text"}],
+"posterior": {...} | null, "prior": {...} | null, "notes": [str],
 "skipped": [{"test", "null", "reason"}],
 "results": [{"test", "family", "null", "statistic", "pvalue", "pvalue_method",
 "pvalue_info": {...}, "effect", "effect_name", "detectable_n", "n", "d",
@@ -17,7 +20,9 @@ JSON schema (``schema_version`` 1; keys are only ever added):
 ``adjusted_pvalue`` is the result's p-value under the verdict rule
 (:func:`closed_verdict`: weighted Holm with the weights in ``verdict_weight``; with
 both nulls, H_std tested over the union of the results and the composite family
-gated by it); the verdict fails exactly when some adjusted p-value is <= alpha.
+gated by it); the verdict fails exactly when some adjusted p-value is <= alpha. The
+questions (:mod:`gausstest.questions`) read the same adjusted p-values; the diagnoses
+(:mod:`gausstest.diagnosis`) are records, and ``findings`` their texts.
 """
 
 from __future__ import annotations
