@@ -384,6 +384,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     band = sp["band"]
     band_text = f"noise band at this n, d: [{_num(band[0])}, {_num(band[1])}]"
     collapsed_axes: list[tuple[int, float, float]] = []
+    collapsed_dirs: list[tuple[np.ndarray, float, float]] = []
     named_dirs: list[np.ndarray] = []
     cluster_candidates: list[tuple[str, np.ndarray]] = []
     moment_causes = False
@@ -396,15 +397,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             if ax is not None:
                 collapsed_axes.append((ax, float(sample.cov[ax, ax]), p))
                 continue
-            records.append(Diagnosis(
-                kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
-                check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
-                direction=tuple(float(x) for x in v), magnitude=float(lam[k]),
-                magnitude_name="variance along the direction",
-                text=(f"collapsed direction {_direction_text(v)}: variance {_num(lam[k])} along it "
-                      f"({band_text}); decoding z ~ N(0, I) feeds the decoder values along it "
-                      "that it never saw"),
-                extra={"loading": {f"z[{j}]": float(v[j]) for j in _top_dims(v)}}))
+            collapsed_dirs.append((v, float(lam[k]), p))
             continue
         if side == "high" or ax is None:
             cluster_candidates.append(("direction", v))
@@ -439,6 +432,35 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                       f"{_num(lam[k])} ({band_text})"
                       + (f"; dimensions {top[0]} and {top[1]} have r = {r:+.2f}"
                          if len(top) > 1 else "") + "; the prior's coordinates are independent")))
+    if len(collapsed_dirs) == 1:
+        v, lv, p = collapsed_dirs[0]
+        records.insert(0, Diagnosis(
+            kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
+            check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
+            direction=tuple(float(x) for x in v), magnitude=lv,
+            magnitude_name="variance along the direction",
+            text=(f"collapsed direction {_direction_text(v)}: variance {_num(lv)} along it "
+                  f"({band_text}); decoding z ~ N(0, I) feeds the decoder values along it "
+                  "that it never saw"),
+            extra={"loading": {f"z[{j}]": float(v[j]) for j in _top_dims(v)}}))
+    elif collapsed_dirs:
+        # several rotated collapsed directions are one cause: the sample lies near a
+        # lower-dimensional subspace; the record carries every loading
+        vs = [v for v, _, _ in collapsed_dirs]
+        lvs = [lv for _, lv, _ in collapsed_dirs]
+        dims = tuple(sorted({j for v in vs for j in _top_dims(v)}))
+        shown = "; ".join(_direction_text(v) for v in vs[:3])
+        records.insert(0, Diagnosis(
+            kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
+            check="covariance spectrum", pvalue=max(p for _, _, p in collapsed_dirs),
+            dimensions=dims, direction=tuple(float(x) for x in vs[0]), magnitude=max(lvs),
+            magnitude_name="largest variance along a collapsed direction",
+            text=(f"{len(vs)} collapsed directions (variances {_num(min(lvs))} to {_num(max(lvs))}, "
+                  f"{band_text}): the sample lies near a {d - len(vs) - len(collapsed_axes)}-"
+                  f"dimensional subspace; loadings {shown}{' ...' if len(vs) > 3 else ''}; "
+                  "decoding z ~ N(0, I) feeds the decoder values it never saw"),
+            extra={"directions": [[float(x) for x in v] for v in vs],
+                   "variances": [float(x) for x in lvs]}))
     if collapsed_axes:
         dims = tuple(sorted(j for j, _, _ in collapsed_axes))
         var = {j: v for j, v, _ in collapsed_axes}

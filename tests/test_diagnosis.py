@@ -48,6 +48,21 @@ class TestDoneWhen:
         # one cause: no "mean shifted", "correlated", "shell" on top of it
         assert kinds(rep) == ["collapsed"], rep.findings
 
+    def test_seven_rotated_collapsed_directions_are_one_cause(self):
+        # like the CDF-fitting encoder of the issue: seven eigenvalues below 0.01
+        rng = np.random.default_rng(3)
+        z = rng.standard_normal((N, D))
+        q, _ = np.linalg.qr(rng.standard_normal((D, 7)))
+        z = z - (z @ q) @ q.T + 0.03 * rng.standard_normal((N, 7)) @ q.T
+        rep = gt.assess(z, tests=FAST)
+        assert kinds(rep) == ["collapsed"], rep.findings
+        rec = rep.diagnoses[0]
+        dirs = np.asarray(rec.extra["directions"])
+        assert dirs.shape == (7, D)
+        # the named directions span the collapsed subspace
+        np.testing.assert_allclose(np.linalg.svd(q.T @ dirs.T, compute_uv=False), 1.0, atol=1e-3)
+        assert "7 collapsed directions" in rec.text and "9-dimensional subspace" in rec.text
+
     def test_rescaled_gets_scale_only(self):
         z = 0.9 * np.random.default_rng(2).standard_normal((N, D))
         rep = gt.assess(z, tests=FAST)
