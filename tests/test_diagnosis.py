@@ -128,6 +128,21 @@ class TestNoise:
         bound = 2 * max(DIAGNOSIS_LEVEL, 1 / (spectral_null(n, d)[0].size + 1))
         assert hits / reps <= bound + 3 * np.sqrt(bound * (1 - bound) / reps) + 1 / reps
 
+    @pytest.mark.parametrize("n, d", [(30, 6), (12, 11), (8, 12)])
+    def test_band_simulation_matches_direct_samples(self, n, d):
+        # the tridiagonal Laguerre model (and the Gram fallback when n - 1 < d) against
+        # eigenvalues of the covariance of centred N(0, I) samples, same (n, d)
+        from scipy import stats
+        lo, hi = spectral_null(n, d, 3000, seed=1)
+        x = np.random.default_rng(2).standard_normal((3000, n, d))
+        x -= x.mean(axis=1, keepdims=True)
+        w = np.linalg.eigvalsh(np.einsum("bni,bnj->bij", x, x) / n)
+        assert stats.ks_2samp(hi, w[:, -1]).pvalue > 1e-3
+        if n - 1 >= d:
+            assert stats.ks_2samp(lo, w[:, 0]).pvalue > 1e-3
+        else:
+            assert np.all(lo == 0)
+
     def test_band_matches_marchenko_pastur_edges_at_large_n(self):
         lo, hi = spectral_null(4000, 40, 400)
         gamma = 40 / 4000
