@@ -122,6 +122,9 @@ class TestRendered:
         c = gt.assess(z, tests=["prior_moments", "radii"], null="standard",
                       ignore=["prior_match"])
         assert [r.test for r in c.results] == ["radii"]
+        from gausstest.battery import select_tests
+        assert select_tests(["prior_moments", "prior_match"], "standard") == [
+            ("prior_moments", "standard")]
 
 
 def test_numbers_in_renderers():
