@@ -22,7 +22,8 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   DIAGNOSIS_LEVEL. A direction is "axis-aligned" when one coordinate carries >= 80% of its
   loading, and is then named as that dimension.
 * **scale**: c against 1, from tr(n S) ~ chi2((n - 1) d) restricted to the in-band
-  eigenvalues (two-sided).
+  eigenvalues (two-sided), named only when the full trace is off on the same side (so a
+  correlation, which moves eigenvalues but not the trace, is not also "scale off").
 * **location**: n sum_k (v_k' mean)^2 / max(lambda_k, c) against chi2(d): the mean measured
   in the sample's own spread (a collapsed direction does not turn a tiny offset into a
   "shift"; an inflated one does not hide one).
@@ -448,6 +449,26 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                       f"{_num(lam[k])} ({band_text})"
                       + (f"; dimensions {top[0]} and {top[1]} have r = {r:+.2f}"
                          if len(top) > 1 else "") + "; the prior's coordinates are independent")))
+    corr_recs = [x for x in records if x.kind == "correlation"]
+    if len(corr_recs) > 1:
+        records = [x for x in records if x.kind != "correlation"]
+        vs = [np.asarray(x.direction) for x in corr_recs]
+        sdv = np.sqrt(np.clip(np.diag(sample.cov), 1e-300, None))
+        full = sample.cov / np.outer(sdv, sdv)
+        np.fill_diagonal(full, 0.0)
+        i, j = divmod(int(np.argmax(np.abs(full))), d)
+        records.append(Diagnosis(
+            kind="correlation", question="prior_match", tests=corr_recs[0].tests,
+            check="covariance spectrum", pvalue=max(x.pvalue for x in corr_recs),
+            dimensions=tuple(sorted({k for x in corr_recs for k in x.dimensions})),
+            direction=corr_recs[0].direction,
+            magnitude=float(full[i, j]), magnitude_name="largest correlation r",
+            text=(f"correlated dimensions: {len(vs)} directions have variances outside the "
+                  f"{band_text} ({', '.join(_num(x.magnitude) for x in corr_recs[:6])}); the "
+                  f"largest correlation is r = {full[i, j]:+.2f} between dimensions {i} and {j}; "
+                  "the prior's coordinates are independent"),
+            extra={"directions": [[float(t) for t in v] for v in vs],
+                   "variances": [float(x.magnitude) for x in corr_recs]}))
     if len(collapsed_dirs) == 1:
         v, lv, p = collapsed_dirs[0]
         records.insert(0, Diagnosis(
@@ -495,7 +516,14 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     if not any_fail:
         return tuple(records)
 
-    if failing["prior_match"] and sp["scale_pvalue"] <= level:
+    # the overall trace must agree (same side, beyond noise): otherwise the in-band scale
+    # only mirrors named directions (equicorrelated unit variances: one inflated direction,
+    # the rest below 1, yet every variance is 1) and "scale off" would contradict them
+    t_all = n * float(lam.sum()) / kfac
+    dof_all = (n - 1) * d / kfac
+    p_all = float(min(1.0, 2 * min(stats.chi2.cdf(t_all, dof_all), stats.chi2.sf(t_all, dof_all))))
+    same_side = (float(lam.mean()) - 1.0) * (c - 1.0) > 0
+    if failing["prior_match"] and sp["scale_pvalue"] <= level and p_all <= level and same_side:
         moment_causes = True
         sd_ratio = float(np.sqrt(c))
         records.append(Diagnosis(
@@ -708,12 +736,19 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     named = [r for r in records if r.kind != "unexplained"]
     if any_fail and not named:
         top = min(rej, key=lambda r: r.pvalue)
+        ptext = "p < 1e-16" if top.pvalue <= 1e-16 else f"p = {_num(top.pvalue)}"
+        dims: tuple[int, ...] = ()
+        worst = top.details.get("worst") if top.test == "marginals" else None
+        if worst:
+            dims = tuple(int(w["index"]) for w in worst[:3] if "index" in w)
+        where = (f"; its worst {'dimension is' if len(dims) == 1 else 'dimensions are'} "
+                 + ", ".join(str(j) for j in dims)) if dims else ""
         records.append(Diagnosis(
             kind="unexplained", question="prior_match" if failing["prior_match"] else "shape",
-            tests=tuple(_label(r) for r in rej), check="none", pvalue=1.0,
-            text=(f"rejected by {', '.join(_label(r) for r in rej)}, but no single cause stands "
-                  f"out beyond noise at n = {n}, d = {d} (strongest: {_label(top)}, "
-                  f"p = {_num(top.pvalue)}); more rows would tell")))
+            tests=tuple(_label(r) for r in rej), check="none", pvalue=1.0, dimensions=dims,
+            text=(f"rejected by {', '.join(_label(r) for r in rej)}, but no moment check names a "
+                  f"cause at n = {n}, d = {d} (strongest: {_label(top)}, {ptext}{where}): the "
+                  "failure is in a shape the moments do not see, or too weak to attribute")))
     order = {"prior_match": 0, "shape": 1, "coverage": 2}
     return tuple(sorted(records, key=lambda r: order.get(r.question, 3)))
 

@@ -72,6 +72,11 @@ class TestDoneWhen:
         assert sc.magnitude == pytest.approx(0.9, abs=0.04)
         assert "scale off" in sc.text
 
+    def test_equicorrelated_unit_variances_get_correlation_not_scale(self):
+        z = sample("equicorrelated", 1000, 8, rng=1)
+        rep = gt.assess(z, tests=FAST)
+        assert kinds(rep) == ["correlation"], rep.findings
+
     def test_one_dimension_at_variance_001_is_collapsed_not_scale(self):
         z = np.random.default_rng(3).standard_normal((N, D))
         z[:, 7] *= 0.1
@@ -209,7 +214,7 @@ class TestRecords:
         s = gt.as_sample(np.random.default_rng(12).standard_normal((100, 3)))
         recs = diagnose(s, [_fake("henze_zirkler")], [True])
         assert [x.kind for x in recs] == ["unexplained"]
-        assert "no single cause" in recs[0].text
+        assert "no moment check names a cause" in recs[0].text
 
     def test_diagnosis_is_a_frozen_record(self):
         x = Diagnosis(kind="scale", question="prior_match", tests=(), check="c", pvalue=0.001)
