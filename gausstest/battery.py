@@ -91,6 +91,8 @@ def select_tests(
                 continue
             if (code, None) in ignored or (code, nl) in ignored:
                 continue
+            if (code, nl) in pairs:  # named twice (e.g. by its alias): run once
+                continue
             pairs.append((code, nl))
     return pairs
 

@@ -13,7 +13,8 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
 * **covariance spectrum** (collapsed, shrunk, inflated directions, correlation): the
   eigenvalues of the MLE covariance S against the band of N(0, I) at this (n, d). Under
   N(0, I), n S ~ Wishart(n - 1, I); the laws of its smallest and largest eigenvalues are
-  simulated exactly (Bartlett decomposition, :func:`spectral_null`), so the band is the
+  simulated exactly (the tridiagonal Laguerre model of Dumitriu & Edelman,
+  :func:`spectral_null`; 4000 draws, seeded), so the band is the
   finite-n Marchenko-Pastur band with its Tracy-Widom edge fluctuations, not the limit
   edges (1 +- sqrt(d/n))^2. The overall scale c is the mean of the eigenvalues inside the
   band (found iteratively, so one collapsed or inflated direction does not move it); an
@@ -21,7 +22,8 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   DIAGNOSIS_LEVEL. A direction is "axis-aligned" when one coordinate carries >= 80% of its
   loading, and is then named as that dimension.
 * **scale**: c against 1, from tr(n S) ~ chi2((n - 1) d) restricted to the in-band
-  eigenvalues (two-sided).
+  eigenvalues (two-sided), named only when the full trace is off on the same side (so a
+  correlation, which moves eigenvalues but not the trace, is not also "scale off").
 * **location**: n sum_k (v_k' mean)^2 / max(lambda_k, c) against chi2(d): the mean measured
   in the sample's own spread (a collapsed direction does not turn a tiny offset into a
   "shift"; an inflated one does not hide one).
@@ -190,8 +192,8 @@ def _top_dims(v: np.ndarray) -> tuple[int, ...]:
 
 # ------------------------------------------------------------------ covariance spectrum
 
-def _resamples(d: int) -> int:
-    return 4000 if d <= 64 else 2000 if d <= 128 else 1000
+#: draws of the simulated band: an eigenvalue beyond all of them has p <= 1 / 4001
+SPECTRAL_RESAMPLES = 4000
 
 
 @lru_cache(maxsize=64)
@@ -200,23 +202,38 @@ def spectral_null(n: int, d: int, b: int | None = None, seed: int = 20261202
     """Exact simulated laws of the smallest and largest eigenvalue of the MLE covariance of
     N(0, I) samples of size n in dimension d (sorted arrays of ``b`` draws each).
 
-    n S ~ Wishart(n - 1, I) = L L' with L lower triangular, L_ii^2 ~ chi2(n - i),
-    L_ij ~ N(0, 1) below the diagonal (Bartlett), so a draw costs O(d^3), not O(n d^2).
-    Seeded: the band is a fixed function of (n, d).
+    n S ~ Wishart(n - 1, I_d). For n - 1 >= d its eigenvalues are those of the
+    tridiagonal B B' of the beta = 1 Laguerre ensemble (Dumitriu & Edelman 2002, J. Math.
+    Phys. 43, 5830-5847, doi:10.1063/1.1507823): B bidiagonal with diagonal
+    chi_{n-1}, chi_{n-2}, ..., chi_{n-d} and off-diagonal chi_{d-1}, ..., chi_1, so a draw
+    of both extremes costs O(d) (LAPACK bisection), not O(n d^2): 4000 draws take under a
+    second at d = 256. For n - 1 < d (the smallest d - n + 1 eigenvalues are 0) the nonzero
+    ones are drawn from the n x n Gram matrix of centred N(0, I) samples. Seeded: the band
+    is a fixed function of (n, d).
     """
-    b = _resamples(d) if b is None else int(b)
+    from scipy.linalg import eigvalsh_tridiagonal
+
+    b = SPECTRAL_RESAMPLES if b is None else int(b)
     rng = np.random.default_rng([seed, n, d])
     lo, hi = np.empty(b), np.empty(b)
-    chunk = max(1, min(b, 2_000_000 // max(1, d * d)))
-    tril = np.tril_indices(d, -1)
-    for s in range(0, b, chunk):
-        m = min(chunk, b - s)
-        low = np.zeros((m, d, d))
-        idx = np.arange(d)
-        low[:, idx, idx] = np.sqrt(rng.chisquare(np.maximum(n - 1 - idx, 1e-9), size=(m, d)))
-        low[:, tril[0], tril[1]] = rng.standard_normal((m, tril[0].size))
-        w = np.linalg.eigvalsh(low @ np.swapaxes(low, 1, 2)) / n
-        lo[s:s + m], hi[s:s + m] = w[:, 0], w[:, -1]
+    m = n - 1
+    if d == 1:
+        lo[:] = hi[:] = rng.chisquare(m, size=b) / n
+    elif m >= d:
+        for k in range(b):
+            a = np.sqrt(rng.chisquare(m - np.arange(d)))
+            off_chi = np.sqrt(rng.chisquare(np.arange(d - 1, 0, -1.0)))
+            diag = a ** 2
+            diag[1:] += off_chi ** 2
+            off = a[:-1] * off_chi
+            lo[k] = eigvalsh_tridiagonal(diag, off, select="i", select_range=(0, 0))[0] / n
+            hi[k] = eigvalsh_tridiagonal(diag, off, select="i", select_range=(d - 1, d - 1))[0] / n
+    else:
+        for k in range(b):
+            x = rng.standard_normal((n, d))
+            x -= x.mean(axis=0)
+            w = np.linalg.eigvalsh(x @ x.T) / n
+            lo[k], hi[k] = 0.0, w[-1]
     lo.sort()
     hi.sort()
     return lo, hi
@@ -384,6 +401,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     band = sp["band"]
     band_text = f"noise band at this n, d: [{_num(band[0])}, {_num(band[1])}]"
     collapsed_axes: list[tuple[int, float, float]] = []
+    collapsed_dirs: list[tuple[np.ndarray, float, float]] = []
     named_dirs: list[np.ndarray] = []
     cluster_candidates: list[tuple[str, np.ndarray]] = []
     moment_causes = False
@@ -396,15 +414,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             if ax is not None:
                 collapsed_axes.append((ax, float(sample.cov[ax, ax]), p))
                 continue
-            records.append(Diagnosis(
-                kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
-                check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
-                direction=tuple(float(x) for x in v), magnitude=float(lam[k]),
-                magnitude_name="variance along the direction",
-                text=(f"collapsed direction {_direction_text(v)}: variance {_num(lam[k])} along it "
-                      f"({band_text}); decoding z ~ N(0, I) feeds the decoder values along it "
-                      "that it never saw"),
-                extra={"loading": {f"z[{j}]": float(v[j]) for j in _top_dims(v)}}))
+            collapsed_dirs.append((v, float(lam[k]), p))
             continue
         if side == "high" or ax is None:
             cluster_candidates.append(("direction", v))
@@ -439,6 +449,55 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                       f"{_num(lam[k])} ({band_text})"
                       + (f"; dimensions {top[0]} and {top[1]} have r = {r:+.2f}"
                          if len(top) > 1 else "") + "; the prior's coordinates are independent")))
+    corr_recs = [x for x in records if x.kind == "correlation"]
+    if len(corr_recs) > 1:
+        records = [x for x in records if x.kind != "correlation"]
+        vs = [np.asarray(x.direction) for x in corr_recs]
+        sdv = np.sqrt(np.clip(np.diag(sample.cov), 1e-300, None))
+        full = sample.cov / np.outer(sdv, sdv)
+        np.fill_diagonal(full, 0.0)
+        i, j = divmod(int(np.argmax(np.abs(full))), d)
+        records.append(Diagnosis(
+            kind="correlation", question="prior_match", tests=corr_recs[0].tests,
+            check="covariance spectrum", pvalue=max(x.pvalue for x in corr_recs),
+            dimensions=tuple(sorted({k for x in corr_recs for k in x.dimensions})),
+            direction=corr_recs[0].direction,
+            magnitude=float(full[i, j]), magnitude_name="largest correlation r",
+            text=(f"correlated dimensions: {len(vs)} directions have variances outside the "
+                  f"{band_text} ({', '.join(_num(x.magnitude) for x in corr_recs[:6])}); the "
+                  f"largest correlation is r = {full[i, j]:+.2f} between dimensions {i} and {j}; "
+                  "the prior's coordinates are independent"),
+            extra={"directions": [[float(t) for t in v] for v in vs],
+                   "variances": [float(x.magnitude) for x in corr_recs]}))
+    if len(collapsed_dirs) == 1:
+        v, lv, p = collapsed_dirs[0]
+        records.insert(0, Diagnosis(
+            kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
+            check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
+            direction=tuple(float(x) for x in v), magnitude=lv,
+            magnitude_name="variance along the direction",
+            text=(f"collapsed direction {_direction_text(v)}: variance {_num(lv)} along it "
+                  f"({band_text}); decoding z ~ N(0, I) feeds the decoder values along it "
+                  "that it never saw"),
+            extra={"loading": {f"z[{j}]": float(v[j]) for j in _top_dims(v)}}))
+    elif collapsed_dirs:
+        # several rotated collapsed directions are one cause: the sample lies near a
+        # lower-dimensional subspace; the record carries every loading
+        vs = [v for v, _, _ in collapsed_dirs]
+        lvs = [lv for _, lv, _ in collapsed_dirs]
+        dims = tuple(sorted({j for v in vs for j in _top_dims(v)}))
+        shown = "; ".join(_direction_text(v) for v in vs[:3])
+        records.insert(0, Diagnosis(
+            kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
+            check="covariance spectrum", pvalue=max(p for _, _, p in collapsed_dirs),
+            dimensions=dims, direction=tuple(float(x) for x in vs[0]), magnitude=max(lvs),
+            magnitude_name="largest variance along a collapsed direction",
+            text=(f"{len(vs)} collapsed directions (variances {_num(min(lvs))} to {_num(max(lvs))}, "
+                  f"{band_text}): the sample lies near a {d - len(vs) - len(collapsed_axes)}-"
+                  f"dimensional subspace; loadings {shown}{' ...' if len(vs) > 3 else ''}; "
+                  "decoding z ~ N(0, I) feeds the decoder values it never saw"),
+            extra={"directions": [[float(x) for x in v] for v in vs],
+                   "variances": [float(x) for x in lvs]}))
     if collapsed_axes:
         dims = tuple(sorted(j for j, _, _ in collapsed_axes))
         var = {j: v for j, v, _ in collapsed_axes}
@@ -457,7 +516,14 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     if not any_fail:
         return tuple(records)
 
-    if failing["prior_match"] and sp["scale_pvalue"] <= level:
+    # the overall trace must agree (same side, beyond noise): otherwise the in-band scale
+    # only mirrors named directions (equicorrelated unit variances: one inflated direction,
+    # the rest below 1, yet every variance is 1) and "scale off" would contradict them
+    t_all = n * float(lam.sum()) / kfac
+    dof_all = (n - 1) * d / kfac
+    p_all = float(min(1.0, 2 * min(stats.chi2.cdf(t_all, dof_all), stats.chi2.sf(t_all, dof_all))))
+    same_side = (float(lam.mean()) - 1.0) * (c - 1.0) > 0
+    if failing["prior_match"] and sp["scale_pvalue"] <= level and p_all <= level and same_side:
         moment_causes = True
         sd_ratio = float(np.sqrt(c))
         records.append(Diagnosis(
@@ -670,12 +736,19 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     named = [r for r in records if r.kind != "unexplained"]
     if any_fail and not named:
         top = min(rej, key=lambda r: r.pvalue)
+        ptext = "p < 1e-16" if top.pvalue <= 1e-16 else f"p = {_num(top.pvalue)}"
+        dims: tuple[int, ...] = ()
+        worst = top.details.get("worst") if top.test == "marginals" else None
+        if worst:
+            dims = tuple(int(w["index"]) for w in worst[:3] if "index" in w)
+        where = (f"; its worst {'dimension is' if len(dims) == 1 else 'dimensions are'} "
+                 + ", ".join(str(j) for j in dims)) if dims else ""
         records.append(Diagnosis(
             kind="unexplained", question="prior_match" if failing["prior_match"] else "shape",
-            tests=tuple(_label(r) for r in rej), check="none", pvalue=1.0,
-            text=(f"rejected by {', '.join(_label(r) for r in rej)}, but no single cause stands "
-                  f"out beyond noise at n = {n}, d = {d} (strongest: {_label(top)}, "
-                  f"p = {_num(top.pvalue)}); more rows would tell")))
+            tests=tuple(_label(r) for r in rej), check="none", pvalue=1.0, dimensions=dims,
+            text=(f"rejected by {', '.join(_label(r) for r in rej)}, but no moment check names a "
+                  f"cause at n = {n}, d = {d} (strongest: {_label(top)}, {ptext}{where}): the "
+                  "failure is in a shape the moments do not see, or too weak to attribute")))
     order = {"prior_match": 0, "shape": 1, "coverage": 2}
     return tuple(sorted(records, key=lambda r: order.get(r.question, 3)))
 

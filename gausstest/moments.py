@@ -115,8 +115,8 @@ def _skew_sim_rows(d: int) -> int:
 
 
 def _skew_finding(r: TestResult) -> str:
-    what = "the sample" if r.null == "standard" else "the fitted residuals"
-    return (f"{what} are skewed: Mardia b1 = {r.details['b1']:.3g} (0 for a Gaussian); "
+    what = "the sample is" if r.null == "standard" else "the fitted residuals are"
+    return (f"{what} skewed: Mardia b1 = {r.details['b1']:.3g} (0 for a Gaussian); "
             "look for asymmetric clusters or a skewed direction")
 
 

@@ -6,9 +6,12 @@ Markdown, JSON and HTML views never disagree.
 JSON schema (``schema_version`` 1; keys are only ever added):
 
 ``{"schema_version": 1, "gausstest_version": str, "n": int, "d": int,
-"alpha": float, "null": "standard"|"gaussian"|"both", "verdict": "pass"|"fail",
-"verdict_pvalue": float,
-"findings": [str], "prior": {...} | null, "notes": [str],
+"alpha": float, "null": "standard"|"gaussian"|"both",
+"questions": {"prior_match"|"shape"|"coverage": {"verdict", "pvalue", "hypothesis", "tests",
+"rejected_tests"} | null}, "verdict": "pass"|"fail", "verdict_pvalue": float,
+"findings": [str], "diagnoses": [{"kind", "question", "tests", "check", "pvalue",
+"dimensions", "direction", "magnitude", "magnitude_name", "text"}],
+"posterior": {...} | null, "prior": {...} | null, "notes": [str],
 "skipped": [{"test", "null", "reason"}],
 "results": [{"test", "family", "null", "statistic", "pvalue", "pvalue_method",
 "pvalue_info": {...}, "effect", "effect_name", "detectable_n", "n", "d",
@@ -17,7 +20,9 @@ JSON schema (``schema_version`` 1; keys are only ever added):
 ``adjusted_pvalue`` is the result's p-value under the verdict rule
 (:func:`closed_verdict`: weighted Holm with the weights in ``verdict_weight``; with
 both nulls, H_std tested over the union of the results and the composite family
-gated by it); the verdict fails exactly when some adjusted p-value is <= alpha.
+gated by it); the verdict fails exactly when some adjusted p-value is <= alpha. The
+questions (:mod:`gausstest.questions`) read the same adjusted p-values; the diagnoses
+(:mod:`gausstest.diagnosis`) are records, and ``findings`` their texts.
 """
 
 from __future__ import annotations
@@ -314,13 +319,21 @@ def _fmt_p(p: Any) -> str:
     return f"{p:.2g}" if p < 0.001 else f"{p:.3g}"
 
 
+def _p_eq(p: Any) -> str:
+    """"p = 0.0011" or "p < 1e-16"."""
+    text = _fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def _question_rows(doc: dict) -> list[tuple[str, str, str, str, str]]:
     """(label, VERDICT, p, hypothesis, tests) of each asked question, in report order."""
     out = []
     for name, q in (doc.get("questions") or {}).items():
         if q is None:
             continue
-        tests = ", ".join(q.get("rejected_tests") or []) or "none"
+        rej = list(q.get("rejected_tests") or [])
+        tests = (", ".join(rej[:5]) + (f" and {len(rej) - 5} more" if len(rej) > 5 else "")
+                 if rej else "none")
         out.append((_QUESTION_LABELS.get(name, name), q["verdict"].upper(), _fmt_p(q["pvalue"]),
                     q["hypothesis"], tests))
     return out
@@ -381,13 +394,14 @@ def render_text(doc: dict) -> str:
     lines.append(f"questions (family-wise alpha = {doc['alpha']} over all {len(doc['results'])} "
                  "results, closed testing):")
     for label, verdict, p, hyp, tests in _question_rows(doc):
-        lines.append(f"  {label:<12} {verdict:<4}  p = {p:<8}  rejected: {tests}")
+        lines.append(f"  {label:<12} {verdict:<4}  {'p ' + p if p.startswith('<') else 'p = ' + p:<12}"
+                     f"  rejected: {tests}")
     missing = _not_asked(doc)
     if missing:
         lines.append(f"  not asked: {', '.join(missing)}")
     lines.append("")
     lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']}, "
-                 f"p = {_fmt_p(doc['verdict_pvalue'])})")
+                 f"{_p_eq(doc['verdict_pvalue'])})")
     lines.append("")
     lines.append("findings:")
     lines += [f"  - {f}" for f in doc["findings"]]
@@ -442,7 +456,7 @@ def render_markdown(doc: dict) -> str:
     out += ["", f"Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
                 "(weighted Holm, closed testing)." + (f" Not asked: {', '.join(missing)}."
                                                        if missing else ""),
-            "", f"**Verdict: {doc['verdict'].upper()}** (p = {_fmt_p(doc['verdict_pvalue'])})",
+            "", f"**Verdict: {doc['verdict'].upper()}** ({_p_eq(doc['verdict_pvalue'])})",
             "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
     post = _posterior_lines(doc)
@@ -493,7 +507,7 @@ def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> 
         "(weighted Holm, closed testing)."
         + (f" Not asked: {e(', '.join(_not_asked(doc)))}." if _not_asked(doc) else "") + "</p>",
         f"<p>Verdict: <strong style='color:{colour}'>"
-        f"{doc['verdict'].upper()}</strong> (p = {e(_fmt_p(doc['verdict_pvalue']))}).</p>",
+        f"{doc['verdict'].upper()}</strong> ({e(_p_eq(doc['verdict_pvalue']))}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
     ]
     post = _posterior_lines(doc)

@@ -48,6 +48,21 @@ class TestDoneWhen:
         # one cause: no "mean shifted", "correlated", "shell" on top of it
         assert kinds(rep) == ["collapsed"], rep.findings
 
+    def test_seven_rotated_collapsed_directions_are_one_cause(self):
+        # like the CDF-fitting encoder of the issue: seven eigenvalues below 0.01
+        rng = np.random.default_rng(3)
+        z = rng.standard_normal((N, D))
+        q, _ = np.linalg.qr(rng.standard_normal((D, 7)))
+        z = z - (z @ q) @ q.T + 0.03 * rng.standard_normal((N, 7)) @ q.T
+        rep = gt.assess(z, tests=FAST)
+        assert kinds(rep) == ["collapsed"], rep.findings
+        rec = rep.diagnoses[0]
+        dirs = np.asarray(rec.extra["directions"])
+        assert dirs.shape == (7, D)
+        # the named directions span the collapsed subspace
+        np.testing.assert_allclose(np.linalg.svd(q.T @ dirs.T, compute_uv=False), 1.0, atol=1e-3)
+        assert "7 collapsed directions" in rec.text and "9-dimensional subspace" in rec.text
+
     def test_rescaled_gets_scale_only(self):
         z = 0.9 * np.random.default_rng(2).standard_normal((N, D))
         rep = gt.assess(z, tests=FAST)
@@ -56,6 +71,11 @@ class TestDoneWhen:
         sc = next(x for x in rep.diagnoses if x.kind == "scale")
         assert sc.magnitude == pytest.approx(0.9, abs=0.04)
         assert "scale off" in sc.text
+
+    def test_equicorrelated_unit_variances_get_correlation_not_scale(self):
+        z = sample("equicorrelated", 1000, 8, rng=1)
+        rep = gt.assess(z, tests=FAST)
+        assert kinds(rep) == ["correlation"], rep.findings
 
     def test_one_dimension_at_variance_001_is_collapsed_not_scale(self):
         z = np.random.default_rng(3).standard_normal((N, D))
@@ -112,6 +132,21 @@ class TestNoise:
                    for _ in range(reps))
         bound = 2 * max(DIAGNOSIS_LEVEL, 1 / (spectral_null(n, d)[0].size + 1))
         assert hits / reps <= bound + 3 * np.sqrt(bound * (1 - bound) / reps) + 1 / reps
+
+    @pytest.mark.parametrize("n, d", [(30, 6), (12, 11), (8, 12)])
+    def test_band_simulation_matches_direct_samples(self, n, d):
+        # the tridiagonal Laguerre model (and the Gram fallback when n - 1 < d) against
+        # eigenvalues of the covariance of centred N(0, I) samples, same (n, d)
+        from scipy import stats
+        lo, hi = spectral_null(n, d, 3000, seed=1)
+        x = np.random.default_rng(2).standard_normal((3000, n, d))
+        x -= x.mean(axis=1, keepdims=True)
+        w = np.linalg.eigvalsh(np.einsum("bni,bnj->bij", x, x) / n)
+        assert stats.ks_2samp(hi, w[:, -1]).pvalue > 1e-3
+        if n - 1 >= d:
+            assert stats.ks_2samp(lo, w[:, 0]).pvalue > 1e-3
+        else:
+            assert np.all(lo == 0)
 
     def test_band_matches_marchenko_pastur_edges_at_large_n(self):
         lo, hi = spectral_null(4000, 40, 400)
@@ -179,7 +214,7 @@ class TestRecords:
         s = gt.as_sample(np.random.default_rng(12).standard_normal((100, 3)))
         recs = diagnose(s, [_fake("henze_zirkler")], [True])
         assert [x.kind for x in recs] == ["unexplained"]
-        assert "no single cause" in recs[0].text
+        assert "no moment check names a cause" in recs[0].text
 
     def test_diagnosis_is_a_frozen_record(self):
         x = Diagnosis(kind="scale", question="prior_match", tests=(), check="c", pvalue=0.001)

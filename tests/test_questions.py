@@ -122,3 +122,16 @@ class TestRendered:
         c = gt.assess(z, tests=["prior_moments", "radii"], null="standard",
                       ignore=["prior_match"])
         assert [r.test for r in c.results] == ["radii"]
+        from gausstest.battery import select_tests
+        assert select_tests(["prior_moments", "prior_match"], "standard") == [
+            ("prior_moments", "standard")]
+
+
+def test_numbers_in_renderers():
+    from gausstest.report import Report, _fmt, _fmt_p
+    assert _fmt(-0.0) == "0" and _fmt(-2.2e-16) == "0" and _fmt(0.5) == "0.5"
+    assert _fmt_p(2.7e-299) == "< 1e-16" and _fmt_p(0.00042) == "0.00042"
+    rep = Report(n=10, d=2, alpha=0.05, null="standard", results=(), adjusted_pvalues=(2.7e-299,),
+                 rejected=(True,), verdict="fail", findings=())
+    assert rep.to_dict()["verdict_pvalue"] == PVALUE_FLOOR
+    assert "p < 1e-16" in rep.to_text()
