@@ -13,6 +13,7 @@ from .errors import (  # noqa: E402
     FileReadError,
     InputError,
     NonFiniteError,
+    OptionError,
     ShapeError,
     SingularCovarianceError,
     TooFewSamplesError,
@@ -48,5 +49,5 @@ __all__ = [
     "pairwise_distances", "energy", "mmd", "cramer_wold", "projections", "marginals",
     "doornik_hansen", "royston", "mean_test", "covariance_test", "coverage",
     "InputError", "ShapeError", "DtypeError", "NonFiniteError", "TooFewSamplesError",
-    "SingularCovarianceError", "FileReadError", "UnknownTestError",
+    "SingularCovarianceError", "FileReadError", "UnknownTestError", "OptionError",
 ]

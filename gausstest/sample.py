@@ -58,7 +58,15 @@ def _to_ndarray(z: Any) -> np.ndarray:
 def _validate(z: Any, nan_policy: str) -> tuple[np.ndarray, int]:
     if nan_policy not in ("raise", "omit"):
         raise ValueError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
+    masked = isinstance(z, np.ma.MaskedArray) and bool(np.ma.getmaskarray(z).any())
+    if masked:
+        # masked entries are missing values: they become NaN, so nan_policy decides
+        if z.dtype.kind not in "biuf":
+            raise DtypeError(f"z has non-numeric dtype {z.dtype}; pass a numeric (n, d) array")
+        z = np.ma.asarray(z).astype(np.float64).filled(np.nan)
     arr = _to_ndarray(z)
+    if isinstance(arr, np.ma.MaskedArray):
+        arr = np.ma.getdata(arr)
     if arr.dtype == object:
         try:
             arr = arr.astype(np.float64)
@@ -86,11 +94,12 @@ def _validate(z: Any, nan_policy: str) -> tuple[np.ndarray, int]:
     if not finite_rows.all():
         bad = np.flatnonzero(~finite_rows)
         if nan_policy == "raise":
-            shown = ", ".join(str(i) for i in bad[:5]) + (", ..." if bad.size > 5 else "")
-            raise NonFiniteError(
-                f"{bad.size} of {n} rows contain NaN or inf (rows {shown}); "
-                "remove them or pass nan_policy='omit' to drop them"
-            )
+            shown = ", ".join(str(i + 1) for i in bad[:5]) + (", ..." if bad.size > 5 else "")
+            what = "NaN, inf or masked values" if masked else "NaN or inf"
+            head = (f"{bad.size} of {n} rows contain {what} "
+                    f"(row{'s' if bad.size > 1 else ''} {shown}, counting from 1); remove them or ")
+            raise NonFiniteError(head + "pass nan_policy='omit' to drop them",
+                                 cli=head + "pass --nan-policy omit to drop them")
         data = data[finite_rows]
         dropped = int(bad.size)
     if data.shape[0] < 3:
