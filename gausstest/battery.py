@@ -6,13 +6,13 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .errors import InputError, UnknownTestError
+from .errors import InputError, OptionError, UnknownTestError
 from .registry import REGISTRY, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, Sample, as_sample
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
-           "verdict_weights"]
+           "selected_pairs", "verdict_weights"]
 
 #: the default battery, in report order (see README "Which test catches what")
 DEFAULT_BATTERY: tuple[str, ...] = (
@@ -87,6 +87,43 @@ def select_tests(
                 continue
             pairs.append((code, nl))
     return pairs
+
+
+def _codes(value: Sequence[str] | str | None) -> Sequence[str] | None:
+    """A comma-separated string is a list of codes (never read letter by letter)."""
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    return value
+
+
+def selected_pairs(
+    tests: Sequence[str] | str | None, null: str, ignore: Sequence[str] | str = (),
+) -> list[tuple[str, str]]:
+    """:func:`select_tests`, raising :class:`OptionError` (blaming the options, in API and
+    CLI terms) when the selection runs no test at all."""
+    tests, ignore = _codes(tests), _codes(ignore) or ()
+    pairs = select_tests(tests, null, ignore)
+    if pairs:
+        return pairs
+    if tests is not None and not list(tests):
+        raise OptionError(
+            "tests=[] selects no test; name test codes, e.g. tests=['radii', 'energy'] "
+            "(gausstest.list_tests() lists them)",
+            cli="--select is empty: name test codes, e.g. --select radii,energy "
+                "('gausstest tests' lists them)")
+    chosen = _expand(tests if tests is not None else DEFAULT_BATTERY)
+    nulls = NULLS if null == "both" else (null,)
+    unsupported = [code for code, only in chosen
+                   if not any(nl in REGISTRY[code].nulls and only in (None, nl) for nl in nulls)]
+    if len(unsupported) == len(chosen):
+        codes = ", ".join(f"{c} ({'/'.join(REGISTRY[c].nulls)} only)" for c in unsupported)
+        raise OptionError(
+            f"no selected test runs under null={null!r}: {codes}; choose another null "
+            "(null='standard', 'gaussian' or 'both') or other tests",
+            cli=f"no selected test runs under --null {null}: {codes}; choose another --null "
+                "(standard, gaussian or both) or other tests in --select")
+    raise OptionError("ignore= leaves out every selected test; ignore fewer",
+                      cli="--ignore leaves out every selected test; ignore fewer")
 
 
 def _lookup(table: dict, code: str, null: str) -> float | None:
@@ -168,8 +205,8 @@ def assess(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
     verdict_weights([], weights)  # a bad weights argument fails before any work
+    pairs = selected_pairs(tests, null, ignore)  # option errors before the data is read
     sample = as_sample(z, nan_policy=nan_policy)
-    pairs = select_tests(tests, null, ignore)
     if any(nl == "gaussian" for _, nl in pairs):
         # the composite null needs a full-rank covariance: say so up front, naming the
         # degenerate direction, rather than skipping half the battery
