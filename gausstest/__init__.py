@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 
 from .errors import (  # noqa: E402
     DtypeError,
+    ExtremeValueError,
     FileReadError,
     InputError,
     NonFiniteError,
@@ -50,4 +51,5 @@ __all__ = [
     "doornik_hansen", "royston", "mean_test", "covariance_test", "coverage",
     "InputError", "ShapeError", "DtypeError", "NonFiniteError", "TooFewSamplesError",
     "SingularCovarianceError", "FileReadError", "UnknownTestError", "OptionError",
+    "ExtremeValueError",
 ]

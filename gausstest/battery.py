@@ -237,6 +237,23 @@ def assess(
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))
-    return Report.build(sample=sample, null=null, alpha=alpha, results=results,
-                        weights=verdict_weights([(r.test, r.null) for r in results], weights),
-                        skipped=skipped, notes=notes)
+    report = Report.build(sample=sample, null=null, alpha=alpha, results=results,
+                          weights=verdict_weights([(r.test, r.null) for r in results], weights),
+                          skipped=skipped, notes=notes)
+    return _name_outliers(report, sample)
+
+
+def _name_outliers(report: Report, sample: Sample) -> Report:
+    """Name cells no Gaussian sample holds: first among the findings of a fail (the cause
+    a reader needs, e.g. one cell of 3e6), a note when the verdict passes."""
+    from dataclasses import replace
+
+    from .sample import extreme_cells
+
+    cells = extreme_cells(sample.data)
+    if not len(cells):
+        return report
+    line = cells.describe(sample.source_rows)
+    if report.verdict == "fail":
+        return replace(report, findings=(line, *report.findings))
+    return replace(report, notes=(*report.notes, line))

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -326,7 +327,11 @@ def _main(argv: Sequence[str] | None) -> int:
     for path in args.files:
         shown = show_path(path)
         try:
-            rep = _run_one(path, args.key, opts, args.max_npz_mb)
+            with warnings.catch_warnings():
+                # extreme but finite data overflows intermediate sums (the statistics
+                # handle it): numpy's warnings would put stack lines on stderr
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rep = _run_one(path, args.key, opts, args.max_npz_mb)
         except (InputError, ValueError) as exc:
             msg = _cli_message(exc)
             _error(msg if msg.startswith(shown) else f"{shown}: {msg}")

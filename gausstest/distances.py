@@ -169,9 +169,11 @@ class _HermiteTable:
         any_far = bool(far.any())
         if any_far:
             x_far = (s[far] * self.h) ** 2
+            # clip before the integer conversion: s beyond ~9e18 (a cell of 1e18, or a
+            # sample scaled by 1e100) would overflow it; entries at or below t_max / h
+            # (<= self.last) are unchanged, and the far ones are replaced below
+            np.minimum(s, self.last, out=s)
         idx = s.astype(np.intp)
-        if any_far:
-            np.minimum(idx, self.last, out=idx)
         u = s
         u -= idx
         p = np.take(self.c3, idx)
@@ -665,6 +667,8 @@ def _cw_kernel(x: np.ndarray, *, null: str, gamma: float | None = None,
 
 
 def _cw_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("cramer_wold")
     x = sample.prepared(null)
     n, d = x.shape
     g = opts.get("gamma")

@@ -17,6 +17,7 @@ __all__ = [
     "FileReadError",
     "UnknownTestError",
     "OptionError",
+    "ExtremeValueError",
 ]
 
 
@@ -58,6 +59,10 @@ class FileReadError(InputError):
 
 class UnknownTestError(InputError):
     """A test code that is not in the registry."""
+
+
+class ExtremeValueError(InputError):
+    """Values too extreme for one statistic to be computed correctly (it refuses, by name)."""
 
 
 class OptionError(InputError):

@@ -165,7 +165,8 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     if correction not in _CORRECTIONS:
         raise ValueError(f"correction must be one of {_CORRECTIONS}; got {correction!r}")
     top = int(opts.get("top", 5))
-    x = sample.data
+    # the composite-null tests are scale free: extreme magnitudes are scaled (exactly) first
+    x = sample.data if null == "standard" else sample.scale_free_data
     n, d = x.shape
     p = _coordinate_pvalues(x, null)
     holm_p = holm_adjust(p)

@@ -14,18 +14,22 @@ import numpy as np
 
 from .errors import (
     DtypeError,
+    ExtremeValueError,
     NonFiniteError,
     ShapeError,
     SingularCovarianceError,
     TooFewSamplesError,
 )
 
-__all__ = ["Sample", "as_sample", "whiten_batch", "NULLS"]
+__all__ = ["Sample", "as_sample", "whiten_batch", "NULLS", "ExtremeCells", "extreme_cells"]
 
 NULLS = ("standard", "gaussian")
 
 #: relative eigenvalue below which the covariance is called singular
 SINGULAR_RTOL = 1e-10
+
+#: largest |value| whose squares, and sums of them, stay finite in float64
+SQUARES_SAFE = 1e150
 
 
 def _to_ndarray(z: Any) -> np.ndarray:
@@ -91,6 +95,7 @@ def _validate(z: Any, nan_policy: str) -> tuple[np.ndarray, int]:
     data = np.asarray(arr, dtype=np.float64)
     finite_rows = np.isfinite(data).all(axis=1)
     dropped = 0
+    kept = None
     if not finite_rows.all():
         bad = np.flatnonzero(~finite_rows)
         if nan_policy == "raise":
@@ -102,12 +107,13 @@ def _validate(z: Any, nan_policy: str) -> tuple[np.ndarray, int]:
                                  cli=head + "pass --nan-policy omit to drop them")
         data = data[finite_rows]
         dropped = int(bad.size)
+        kept = np.flatnonzero(finite_rows)
     if data.shape[0] < 3:
         raise TooFewSamplesError(
             f"need at least 3 rows (samples); got {data.shape[0]}"
             + (f" after dropping {dropped} non-finite rows" if dropped else "")
         )
-    return data, dropped
+    return data, dropped, kept
 
 
 class Sample:
@@ -128,6 +134,8 @@ class Sample:
         self.data = data
         self.n, self.d = data.shape
         self.dropped_rows = dropped_rows
+        #: index of each row in the caller's input (None: row i is input row i)
+        self.source_rows: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return f"Sample(n={self.n}, d={self.d})"
@@ -166,27 +174,83 @@ class Sample:
                 f"the composite null (null='gaussian') needs n > d + 1 to estimate the "
                 f"covariance; got n = {self.n}, d = {self.d}. Use null='standard' or more rows."
             )
-        w, v = self.eigh
-        scale = max(float(w[-1]), np.finfo(float).tiny)
-        small = np.flatnonzero(w <= SINGULAR_RTOL * scale)
-        if small.size:
-            direction = v[:, small[0]]
-            top = np.argsort(-np.abs(direction))[:3]
-            terms = " ".join(f"{direction[j]:+.3g}*z[{j}]" for j in top)
+        self._whitening  # noqa: B018 - raises SingularCovarianceError
+
+    @cached_property
+    def _whitening(self) -> tuple[np.ndarray, np.ndarray]:
+        """(residuals, inverse root) whose product is the whitened sample.
+
+        The usual path is the symmetric root of the MLE covariance. Where that
+        covariance is not finite or spans more than 1/SINGULAR_RTOL (a sample scaled by
+        1e200 or 1e-200, one cell of 3e6 or 1e18 among N(0, 1) values), whitening is
+        done on the data scaled by a power of two (exact) and, if needed, equilibrated
+        by each coordinate's standard deviation, whose correlation matrix is well
+        conditioned unless the data truly has no spread along some direction. The
+        composite-null statistics are affine invariant, so they are unchanged (up to a
+        rotation of the whitened rows, which rotation-invariant tests do not see).
+        """
+        cov = self.cov
+        if np.isfinite(cov).all():
+            w, v = self.eigh
+            scale = max(float(w[-1]), np.finfo(float).tiny)
+            if w[0] > SINGULAR_RTOL * scale:
+                return self.centered, (v / np.sqrt(w)) @ v.T
+        # scale by a power of two so that the largest |value| is in [0.5, 1): exact
+        top = float(np.max(np.abs(self.data)))
+        factor = 2.0 ** -np.frexp(top)[1] if top > 0 else 1.0
+        x = self.data * factor
+        c = x - x.mean(axis=0)
+        s = (c.T @ c) / self.n
+        w, v = np.linalg.eigh(s)
+        if w[0] > SINGULAR_RTOL * max(float(w[-1]), np.finfo(float).tiny):
+            return c, (v / np.sqrt(w)) @ v.T
+        sd = np.sqrt(np.diag(s))
+        # spread at the rounding level of a column's own values is no spread at all
+        flat = np.flatnonzero(sd <= 1e-12 * np.max(np.abs(x), axis=0))
+        if flat.size:
             raise SingularCovarianceError(
-                f"the sample covariance is singular ({small.size} of {self.d} eigenvalues "
-                f"are ~0; smallest {w[0]:.3g}); the data has no spread along {terms}. "
-                "Drop constant or collinear dimensions, or use null='standard' "
-                "(CLI: --null standard) to score the prior match, which names collapsed ones."
-            )
+                f"the sample covariance is singular: dimension{'s' if flat.size > 1 else ''} "
+                f"{', '.join(f'z[{j}]' for j in flat[:5])} {'are' if flat.size > 1 else 'is'} "
+                "constant. Drop constant or collinear dimensions, or use null='standard' "
+                "(CLI: --null standard) to score the prior match, which names collapsed ones.")
+        ce = c / sd
+        r = (ce.T @ ce) / self.n
+        w, v = np.linalg.eigh(r)
+        small = np.flatnonzero(w <= SINGULAR_RTOL * max(float(w[-1]), np.finfo(float).tiny))
+        if not small.size:
+            return ce, (v / np.sqrt(w)) @ v.T
+        direction = v[:, small[0]] / sd
+        direction /= np.linalg.norm(direction)
+        top3 = np.argsort(-np.abs(direction))[:3]
+        terms = " ".join(f"{direction[j]:+.3g}*z[{j}]" for j in top3)
+        raise SingularCovarianceError(
+            f"the sample covariance is singular ({small.size} of {self.d} eigenvalues of the "
+            f"correlation matrix are ~0; smallest {w[0]:.3g}); the data has no spread along "
+            f"{terms}. Drop constant or collinear dimensions, or use null='standard' "
+            "(CLI: --null standard) to score the prior match, which names collapsed ones."
+        )
+
+    @cached_property
+    def scale_free_data(self) -> np.ndarray:
+        """:attr:`data` itself, or, where its magnitude is beyond 2^(+-128) (fourth powers
+        would overflow or underflow float64), the data scaled by a power of two (exact).
+
+        For statistics that are invariant to scaling (every composite-null statistic):
+        ordinary data gives identical numbers, extreme data the same answer as at scale 1.
+        """
+        top = float(np.max(np.abs(self.data)))
+        if top == 0.0 or 2.0 ** -128 < top < 2.0 ** 128:
+            return self.data
+        return self.data * 2.0 ** -np.frexp(top)[1]
 
     @cached_property
     def whitened(self) -> np.ndarray:
-        """Scaled residuals y_i = S^{-1/2} (z_i - mean) with the symmetric root of the MLE S."""
+        """Scaled residuals y_i = S^{-1/2} (z_i - mean) with the symmetric root of the MLE S
+        (for covariances too wide in range for float64, an equivalent root; see
+        :attr:`_whitening`)."""
         self.require_composite()
-        w, v = self.eigh
-        root_inv = (v / np.sqrt(w)) @ v.T
-        return self.centered @ root_inv
+        residuals, root_inv = self._whitening
+        return residuals @ root_inv
 
     @cached_property
     def radii(self) -> np.ndarray:
@@ -198,6 +262,16 @@ class Sample:
         """Squared Mahalanobis radii ||y_i||^2 = (z_i - mean)' S^{-1} (z_i - mean), S the MLE."""
         y = self.whitened
         return np.einsum("ij,ij->i", y, y)
+
+    def require_finite_squares(self, code: str) -> None:
+        """Refuse, naming ``code``, a sample whose squared norms would overflow float64."""
+        top = float(np.max(np.abs(self.data)))
+        if top > SQUARES_SAFE:
+            raise ExtremeValueError(
+                f"{code}: values up to {top:.3g} are too large for its statistic under the "
+                "standard null (squared distances overflow float64). Such a sample is not "
+                "N(0, I): prior_match says so for any finite values; the composite null "
+                "(null='gaussian') is scale free. Or rescale the data.")
 
     def prepared(self, null: str) -> np.ndarray:
         """The array a test sees under ``null``: raw data, or the whitened residuals."""
@@ -224,8 +298,57 @@ def as_sample(z: Any, *, nan_policy: Literal["raise", "omit"] = "raise") -> Samp
     """
     if isinstance(z, Sample):
         return z
-    data, dropped = _validate(z, nan_policy)
-    return Sample(data, dropped_rows=dropped)
+    data, dropped, kept = _validate(z, nan_policy)
+    sample = Sample(data, dropped_rows=dropped)
+    sample.source_rows = kept
+    return sample
+
+
+class ExtremeCells:
+    """Cells far outside their column's bulk: |z_ij - median_j| > threshold x robust sd_j.
+
+    The robust sd is 1.4826 x the median absolute deviation. The threshold is twice
+    the Bonferroni quantile of |N(0, 1)| over the n d cells at 0.001 (at least 10), so
+    a Gaussian sample of any (n, d) has such a cell with probability far below 1e-6.
+    """
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
+                 robust_z: np.ndarray, threshold: float):
+        self.rows, self.cols, self.values, self.robust_z = rows, cols, values, robust_z
+        self.threshold = threshold
+
+    def __len__(self) -> int:
+        return int(self.rows.size)
+
+    def describe(self, source_rows: np.ndarray | None = None) -> str:
+        """One line naming the most extreme cell (rows counted from 1)."""
+        rows = self.rows if source_rows is None else source_rows[self.rows]
+        k = int(np.argmax(self.robust_z))
+        head = (f"row {rows[k] + 1} (counting from 1) has z[{self.cols[k]}] = "
+                f"{self.values[k]:.4g}, {self.robust_z[k]:.3g} robust sd from that dimension's "
+                f"median (a Gaussian sample has none beyond {self.threshold:.3g})")
+        if len(self) == 1:
+            return "outlier: " + head
+        listed = sorted(set((rows + 1).tolist()))
+        shown = ", ".join(str(r) for r in listed[:8]) + (", ..." if len(listed) > 8 else "")
+        return (f"outliers: {len(self)} values in {len(listed)} rows (rows {shown}) lie beyond "
+                f"{self.threshold:.3g} robust sd; the most extreme: " + head)
+
+
+def extreme_cells(data: np.ndarray) -> ExtremeCells:
+    """The cells of ``data`` (n, d) that no Gaussian sample would hold (see :class:`ExtremeCells`)."""
+    from scipy import stats
+
+    n, d = data.shape
+    threshold = max(10.0, 2.0 * float(stats.norm.isf(0.0005 / (n * d))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        med = np.median(data, axis=0)
+        dev = np.abs(data - med)
+        sd = 1.4826 * np.median(dev, axis=0)
+        usable = np.isfinite(sd) & (sd > 0)
+        z = np.where(usable, dev / np.where(usable, sd, 1.0), 0.0)
+    rows, cols = np.nonzero(z > threshold)
+    return ExtremeCells(rows, cols, data[rows, cols], z[rows, cols], threshold)
 
 
 def whiten_batch(x: np.ndarray) -> np.ndarray:
