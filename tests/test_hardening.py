@@ -394,3 +394,124 @@ class TestCache:
         entry = self._entry(cache)
         entry.write_bytes(b"\x93NUMPY garbage")
         assert self._run().pvalue_method.cache == "built"
+
+
+# -- extreme but finite values ---------------------------------------------------------
+
+def _base(n=200, d=4, seed=1):
+    return np.random.default_rng(seed).standard_normal((n, d))
+
+
+class TestExtremeValues:
+    @pytest.mark.parametrize("case", ["cell_1e18", "scale_1e100", "scale_1e150"])
+    def test_energy_and_cramer_wold_do_not_overflow(self, case):
+        z = _base()
+        if case == "cell_1e18":
+            z[3, 1] = 1e18
+        else:
+            z = z * float(case.split("_")[1])
+        mc = gt.MonteCarlo(n_resamples=99)
+        r = gt.energy(z, method=mc)
+        assert np.isfinite(r.statistic) and r.pvalue == 1 / 100  # far from N(0, I)
+        if case != "scale_1e150":
+            r = gt.cramer_wold(z, method=mc)
+            assert np.isfinite(r.statistic) and 0 < r.pvalue <= 1
+        else:
+            with pytest.raises(gt.ExtremeValueError, match="cramer_wold: values up to"):
+                gt.cramer_wold(z, method=mc)
+
+    def test_hermite_table_unchanged_on_ordinary_arguments(self):
+        from gausstest.distances import _table, kummer_neg
+
+        t = _table(-0.5, 2.0)
+        x = np.concatenate([np.linspace(0, 50, 501), [t.t_max ** 2 * 0.999, 1e3, 1e36]])
+        got = t(x.copy())
+        np.testing.assert_allclose(got, kummer_neg(-0.5, 2.0, x), rtol=1e-9)
+
+    @pytest.mark.parametrize("scale", [1e-200, 1e100, 1e200, 1e300])
+    def test_composite_null_is_scale_free(self, scale):
+        z = _base(120, 3)
+        mc = gt.MonteCarlo(n_resamples=99)
+        from gausstest.registry import run_test
+
+        for test in ("henze_zirkler", "mardia_kurtosis", "radii", "marginals",
+                     "doornik_hansen", "royston"):
+            ref = run_test(test, z, null="gaussian", method=mc)
+            got = run_test(test, z * scale, null="gaussian", method=mc)
+            assert got.statistic == pytest.approx(ref.statistic, rel=1e-6, abs=1e-9), test
+            assert got.pvalue == ref.pvalue, test
+
+    def test_scaled_1e200_fails_prior_match_and_passes_shape(self, capsys, tmp_path):
+        p = tmp_path / "z.npy"
+        np.save(p, _base() * 1e200)
+        code, out, err = run_cli(["check", p, "--null", "standard", "--select",
+                                  "prior_match,radii"], capsys)
+        assert code == 1 and err == "" and "[prior_match, standard]" in out
+        code, out, err = run_cli(["check", p, "--null", "gaussian", "--select",
+                                  "radii,mardia_kurtosis"], capsys)
+        assert code == 0 and err == ""
+
+    @pytest.mark.parametrize("value, null", [(3e6, "gaussian"), (3e6, "both"), (1e18, "gaussian")])
+    def test_one_outlier_is_a_fail_that_names_it(self, tmp_path, capsys, value, null):
+        z = _base()
+        z[7, 2] = value
+        p = tmp_path / "z.npy"
+        np.save(p, z)
+        code, out, err = run_cli(["check", p, "--null", null], capsys)
+        assert code == 1 and err == ""
+        assert "singular" not in out
+        assert f"outlier: row 8 (counting from 1) has z[2] = {value:.4g}" in out
+        rep = gt.assess(z, null="gaussian", tests=["mardia_kurtosis"])
+        assert rep.verdict == "fail" and rep.findings[0].startswith("outlier: row 8")
+
+    def test_outlier_rows_follow_the_input_after_nan_rows_are_dropped(self):
+        z = _base(100, 2)
+        z[2, 0] = np.nan
+        z[50, 1] = 1e4
+        rep = gt.assess(z, null="standard", tests=["prior_match"], nan_policy="omit")
+        assert any("row 51 (counting from 1)" in f for f in rep.findings)
+
+    def test_gaussian_samples_name_no_outlier(self):
+        from gausstest.sample import extreme_cells
+
+        rng = np.random.default_rng(7)
+        for n, d in ((50, 2), (2000, 16), (20000, 4)):
+            assert len(extreme_cells(rng.standard_normal((n, d)))) == 0
+        t3 = rng.standard_t(1, size=(2000, 4))  # Cauchy: extreme cells are expected
+        assert len(extreme_cells(t3)) > 0
+
+    def test_true_singularity_still_named(self):
+        z = _base(100, 3)
+        z[:, 2] = 5.0
+        with pytest.raises(gt.SingularCovarianceError, match=r"z\[2\]"):
+            gt.as_sample(z).require_composite()
+        z = _base(100, 3)
+        z[:, 1] = 2 * z[:, 0]
+        with pytest.raises(gt.SingularCovarianceError, match=r"z\[0\].*z\[1\]|z\[1\].*z\[0\]"):
+            gt.as_sample(z).require_composite()
+        z = _base(100, 3)
+        z[:, 2] = 1e6 + 1e-9 * z[:, 2]  # spread at the rounding level of its values
+        with pytest.raises(gt.SingularCovarianceError, match=r"z\[2\]"):
+            gt.as_sample(z).require_composite()
+
+    def test_ordinary_whitening_is_unchanged(self):
+        z = _base(300, 5) @ np.diag([1, 2, 3, 4, 5]) + 3
+        s = gt.as_sample(z)
+        w, v = np.linalg.eigh(s.cov)
+        np.testing.assert_array_equal(s.whitened, s.centered @ ((v / np.sqrt(w)) @ v.T))
+
+    def test_covariance_identity_with_a_cell_of_1000_refuses(self, tmp_path, capsys):
+        z = _base()
+        z[5, 0] = 1000.0  # its statistic was -2.85e4 and its p-value 1
+        with pytest.raises(gt.ExtremeValueError, match=r"row 6 \(counting from 1\) has z\[0\]"):
+            gt.covariance_test(z)
+        p = tmp_path / "z.npy"
+        np.save(p, z)
+        code, _, err = run_cli(["check", p, "--select", "covariance_identity"], capsys)
+        assert code == 2
+        one_line_error(err, "covariance_identity", "prior_match")
+        # ordinary samples, small and large, are never refused
+        rng = np.random.default_rng(3)
+        for n, d in ((10, 2), (12, 50), (200, 4)):
+            assert 0 < gt.covariance_test(rng.standard_normal((n, d)),
+                                          method=gt.MonteCarlo(n_resamples=99)).pvalue <= 1
