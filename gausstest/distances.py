@@ -286,6 +286,8 @@ def _energy_kernel(x: np.ndarray, *, null: str) -> np.ndarray:
 
 
 def _energy_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("energy")  # beyond 1e150 its terms are inf - inf
     x = sample.prepared(null)
     n, d = x.shape
     cross, pair, self_term = _energy_parts(x)
@@ -494,6 +496,8 @@ def _mmd_kernel(x: np.ndarray, *, null: str, kernel: str = "gaussian",
 
 
 def _mmd_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("mmd")  # beyond 1e150 its terms are inf - inf
     x = sample.prepared(null)
     n, d = x.shape
     kernel = opts.get("kernel", "gaussian")

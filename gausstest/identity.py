@@ -217,9 +217,9 @@ def _cov_critical(d: int) -> float:
 def _cov_observe(sample: Sample, null: str, opts: dict) -> Observation:
     n, d = sample.n, sample.d
     x = sample.data
-    sample.require_finite_squares("covariance_identity")
+    sample.require_finite_squares("covariance_identity", 1e70)  # it sums ||z_i||^4
     t2, t1 = (float(t) for t in czz_trace_estimates(x))
-    if n >= _CS_MIN_N and t2 < t1 * t1 / d * _CS_SLACK:
+    if n >= _CS_MIN_N and not t2 >= t1 * t1 / d * _CS_SLACK:  # NaN included
         # tr(Sigma^2) >= (tr Sigma)^2 / d for every covariance; an estimate this far below
         # it comes from cells the U-statistic cannot weigh (one cell of 1000 in N(0, 1)
         # data gives a statistic of -2.8e4 and p = 1): refuse instead of passing them

@@ -263,10 +263,11 @@ class Sample:
         y = self.whitened
         return np.einsum("ij,ij->i", y, y)
 
-    def require_finite_squares(self, code: str) -> None:
-        """Refuse, naming ``code``, a sample whose squared norms would overflow float64."""
+    def require_finite_squares(self, code: str, limit: float = SQUARES_SAFE) -> None:
+        """Refuse, naming ``code``, a sample whose squared norms (or, with ``limit`` =
+        1e70, fourth powers) would overflow float64."""
         top = float(np.max(np.abs(self.data)))
-        if top > SQUARES_SAFE:
+        if top > limit:
             raise ExtremeValueError(
                 f"{code}: values up to {top:.3g} are too large for its statistic under the "
                 "standard null (squared distances overflow float64). Such a sample is not "

@@ -411,14 +411,33 @@ class TestExtremeValues:
         else:
             z = z * float(case.split("_")[1])
         mc = gt.MonteCarlo(n_resamples=99)
-        r = gt.energy(z, method=mc)
-        assert np.isfinite(r.statistic) and r.pvalue == 1 / 100  # far from N(0, I)
         if case != "scale_1e150":
+            r = gt.energy(z, method=mc)
+            assert np.isfinite(r.statistic) and r.pvalue == 1 / 100  # far from N(0, I)
             r = gt.cramer_wold(z, method=mc)
             assert np.isfinite(r.statistic) and 0 < r.pvalue <= 1
-        else:
-            with pytest.raises(gt.ExtremeValueError, match="cramer_wold: values up to"):
-                gt.cramer_wold(z, method=mc)
+        else:  # beyond 1e150 their squared distances overflow: a named refusal
+            for test in (gt.energy, gt.cramer_wold):
+                with pytest.raises(gt.ExtremeValueError, match=f"{test.__name__}: values up to"):
+                    test(z, method=mc)
+
+    @pytest.mark.parametrize("scale", [1e100, 1e200, 1e300, 1e-200])
+    def test_standard_null_statistics_are_never_nan(self, scale):
+        """A statistic may be +inf (and then p = 1 / (B + 1)) or refuse by name; NaN is a
+        wrong number (it once came out of energy, HZ, MMD, Mardia and CZZ at 1e100-1e300)."""
+        from gausstest.registry import REGISTRY, run_test
+
+        z = _base(60, 3) * scale
+        for code, spec in sorted(REGISTRY.items()):
+            if "standard" not in spec.nulls:
+                continue
+            try:
+                r = run_test(code, z, null="standard", method=gt.MonteCarlo(n_resamples=99))
+            except gt.ExtremeValueError as exc:
+                assert code in str(exc)
+                continue
+            assert not np.isnan(r.statistic), code
+            assert r.pvalue == 1 / 100 or code in ("mardia_skewness", "mean_zero"), code
 
     def test_hermite_table_unchanged_on_ordinary_arguments(self):
         from gausstest.distances import _table, kummer_neg
