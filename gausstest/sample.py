@@ -342,14 +342,26 @@ def extreme_cells(data: np.ndarray) -> ExtremeCells:
 
     n, d = data.shape
     threshold = max(10.0, 2.0 * float(stats.norm.isf(0.0005 / (n * d))))
+    rows, cols, zs = [], [], []
     with np.errstate(over="ignore", invalid="ignore"):
-        med = np.median(data, axis=0)
-        dev = np.abs(data - med)
-        sd = 1.4826 * np.median(dev, axis=0)
-        usable = np.isfinite(sd) & (sd > 0)
-        z = np.where(usable, dev / np.where(usable, sd, 1.0), 0.0)
-    rows, cols = np.nonzero(z > threshold)
-    return ExtremeCells(rows, cols, data[rows, cols], z[rows, cols], threshold)
+        for j in range(d):  # one column at a time: memory O(n), also for memmaps
+            col = np.asarray(data[:, j], dtype=np.float64)
+            dev = np.abs(col - np.median(col))
+            sd = 1.4826 * float(np.median(dev))
+            if not (np.isfinite(sd) and sd > 0):
+                continue  # a column with most values tied has no robust scale
+            z = dev / sd
+            hit = np.flatnonzero(z > threshold)
+            if hit.size:
+                rows.append(hit)
+                cols.append(np.full(hit.size, j))
+                zs.append(z[hit])
+    if not rows:
+        empty = np.zeros(0, dtype=np.intp)
+        return ExtremeCells(empty, empty, np.zeros(0), np.zeros(0), threshold)
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    return ExtremeCells(r, c, np.asarray(data[r, c], dtype=np.float64), np.concatenate(zs),
+                        threshold)
 
 
 def whiten_batch(x: np.ndarray) -> np.ndarray:

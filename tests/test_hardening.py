@@ -460,6 +460,19 @@ class TestExtremeValues:
             assert got.statistic == pytest.approx(ref.statistic, rel=1e-6, abs=1e-9), test
             assert got.pvalue == ref.pvalue, test
 
+    @pytest.mark.parametrize("scale", [1e100, 1e150, 1e200])
+    def test_scaled_sample_default_battery_cli(self, capsys, tmp_path, scale):
+        """The whole default battery under both nulls: a fail (prior match), no traceback,
+        nothing on stderr; the shape results pass as they do at scale 1."""
+        p = tmp_path / "z.npy"
+        np.save(p, _base() * scale)
+        code, out, err = run_cli(["check", p, "--json"], capsys)
+        assert code == 1 and err == ""
+        doc = json.loads(out)
+        shape = [r for r in doc["results"] if r["null"] == "gaussian"]
+        assert shape and not any(r["rejected"] for r in shape)
+        assert any(r["test"] == "prior_match" and r["rejected"] for r in doc["results"])
+
     def test_scaled_1e200_fails_prior_match_and_passes_shape(self, capsys, tmp_path):
         p = tmp_path / "z.npy"
         np.save(p, _base() * 1e200)
@@ -470,7 +483,8 @@ class TestExtremeValues:
                                   "radii,mardia_kurtosis"], capsys)
         assert code == 0 and err == ""
 
-    @pytest.mark.parametrize("value, null", [(3e6, "gaussian"), (3e6, "both"), (1e18, "gaussian")])
+    @pytest.mark.parametrize("value, null", [(3e6, "gaussian"), (3e6, "both"), (1e18, "gaussian"),
+                                             (1e18, "standard")])
     def test_one_outlier_is_a_fail_that_names_it(self, tmp_path, capsys, value, null):
         z = _base()
         z[7, 2] = value
