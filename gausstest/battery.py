@@ -101,7 +101,21 @@ def selected_pairs(
 ) -> list[tuple[str, str]]:
     """:func:`select_tests`, raising :class:`OptionError` (blaming the options, in API and
     CLI terms) when the selection runs no test at all."""
-    tests, ignore = _codes(tests), _codes(ignore) or ()
+    def codes(name, value):
+        value = _codes(value)
+        if value is None:
+            return None
+        try:
+            value = list(value)
+        except TypeError:
+            value = None
+        if value is None or not all(isinstance(t, str) for t in value):
+            raise OptionError(f"{name} must be a list of test codes (strings), e.g. "
+                              "['radii', 'energy']", cli=f"--{'select' if name == 'tests' else name}"
+                              " must be comma-separated test codes, e.g. radii,energy")
+        return value
+
+    tests, ignore = codes("tests", tests), codes("ignore", ignore) or []
     pairs = select_tests(tests, null, ignore)
     if pairs:
         return pairs

@@ -264,6 +264,11 @@ class TestOptions:
         assert code == 2 and out == ""
         one_line_error(err)
 
+    @pytest.mark.parametrize("tests", [[1, 2], 3, [None]])
+    def test_non_string_codes(self, tests):
+        with pytest.raises(gt.OptionError, match="list of test codes"):
+            gt.assess(np.zeros((10, 2)), tests=tests)
+
     def test_string_of_codes_is_a_list(self):
         z = np.random.default_rng(0).standard_normal((60, 2))
         rep = gt.assess(z, tests="radii,prior_match", null="standard")
