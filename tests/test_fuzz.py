@@ -269,3 +269,24 @@ def test_cli_on_random_configs(data):
         finally:
             os.chdir(cwd)
         _check_outcome(code, err)
+
+
+@FUZZ
+@given(tests=st.one_of(st.none(), st.text(max_size=12),
+                       st.lists(st.sampled_from(["radii", "prior_match", "radii:gaussian", "nope",
+                                                 "", "radii:x", "mean_zero"]), max_size=3),
+                       st.lists(st.integers(), max_size=2)),
+       ignore=st.lists(st.sampled_from(["radii", "prior_match", "zz"]), max_size=2),
+       null=st.sampled_from(["standard", "gaussian", "both", "x", ""]),
+       alpha=st.sampled_from([0.05, 0.0, 1.0, -1.0, float("nan"), 0.5]),
+       weights=st.sampled_from([None, "equal", "x", {"radii": 2}, {"radii": -1}, {"nope": 1}]))
+def test_assess_options_raise_value_errors_only(tests, ignore, null, alpha, weights):
+    """Bad options are a ValueError (an InputError when they concern the selection or the
+    data), never a TypeError, AttributeError or IndexError."""
+    z = np.random.default_rng(0).standard_normal((30, 2))
+    try:
+        rep = gt.assess(z, tests=tests, ignore=ignore, null=null, alpha=alpha, weights=weights)
+    except ValueError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert rep.verdict in ("pass", "fail")
