@@ -213,12 +213,15 @@ def _check_output(output: str, inputs: Sequence[str]) -> None:
         if _same_file(out, Path(inp)):
             raise InputError(f"--output {show_path(output)} is one of the input files; "
                              "writing the report there would destroy it: choose another path")
-    if out.is_dir():
-        raise InputError(f"--output {show_path(output)} is a folder; give a file path")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"--output {show_path(output)}: folder {show_path(parent)} does not "
-                         "exist; create it first")
+    try:
+        if out.is_dir():
+            raise InputError(f"--output {show_path(output)} is a folder; give a file path")
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError(f"--output {show_path(output)}: folder {show_path(parent)} does "
+                             "not exist; create it first")
+    except OSError as exc:  # e.g. a name over 255 bytes
+        raise InputError(f"--output {show_path(output)}: {exc.strerror or exc}") from None
 
 
 def _write_atomic(path: Path, text: str) -> None:

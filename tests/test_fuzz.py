@@ -218,6 +218,7 @@ def test_cli_on_random_options(data):
             "--null", "gaussian", "standard", "both", "--alpha", "0.05", "2", "nan", "-1",
             "--seed", "7", "-3", "x", "--weights", "equal", "radii=2", "radii=-1", "=",
             "--key", "z", "--format", "json", "--output", str(p), "--max-npz-mb", "0", "1e9",
+            str(p.parent / ("r" * 300)), str(p.parent), str(p.parent / "no" / "r.txt"),
             "--nan-policy", "omit", "--json", "-o", "--example", "tests", "check", "report",
         ])
         argv = [data.draw(st.sampled_from(["check", "report"])), str(p)]

@@ -315,6 +315,11 @@ class TestOutput:
         assert (out.stat().st_mode & 0o777) == 0o640
         assert sorted(p.name for p in tmp_path.iterdir()) == ["good.npy", "r.json"]
 
+    def test_output_name_too_long(self, good, tmp_path, capsys):
+        code, _, err = run_cli(["report", good, "-o", tmp_path / ("r" * 300), *FAST], capsys)
+        assert code == 2
+        one_line_error(err, "--output", "too long")
+
     def test_output_in_missing_folder(self, good, tmp_path, capsys):
         code, _, err = run_cli(["report", good, "-o", tmp_path / "no" / "r.txt", *FAST], capsys)
         assert code == 2
