@@ -252,10 +252,12 @@ def _emit(text: str) -> bool:
     """Write to stdout; False when the reader has gone (a closed pipe, e.g. ``| head``)."""
     if not text:
         return True
+    if sys.stdout is None:  # started with stdout closed
+        return False
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
-    except BrokenPipeError:
+    except (BrokenPipeError, ValueError):  # ValueError: stdout was closed in-process
         # point stdout at /dev/null so the interpreter's final flush cannot fail again
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -339,6 +339,28 @@ def test_broken_pipe_is_quiet(good, tmp_path):
     assert code in (0, 1)
 
 
+def test_internal_error_is_one_line_exit_3(good, monkeypatch, capsys):
+    """A bug is not a 'fail': exit 3 and one line, never a traceback."""
+    def boom(*a, **k):
+        raise IndexError("index 7 is out of bounds")
+
+    monkeypatch.setattr("gausstest.cli._run_one", boom)
+    code, out, err = run_cli(["check", good, *FAST], capsys)
+    assert code == 3 and out == ""
+    assert err.startswith("gausstest: internal error") and "IndexError" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+def test_closed_stdout(good):
+    env = {**os.environ, "PYTHONPATH": str(Path(gt.__file__).parents[1])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gausstest", "check", str(good), *FAST],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=300,
+        preexec_fn=lambda: os.close(1))
+    assert "Traceback" not in proc.stderr.decode() and proc.returncode in (0, 1)
+
+
 # -- cache ---------------------------------------------------------------------------
 
 class TestCache:
