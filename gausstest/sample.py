@@ -305,18 +305,27 @@ def as_sample(z: Any, *, nan_policy: Literal["raise", "omit"] = "raise") -> Samp
     return sample
 
 
-class ExtremeCells:
-    """Cells far outside their column's bulk: |z_ij - median_j| > threshold x robust sd_j.
+#: family-wise probability that a Gaussian sample of any (n, d) has a cell named an outlier
+OUTLIER_ALPHA = 1e-6
+#: cells examined per column (the farthest from its median)
+_OUTLIER_CANDIDATES = 10
 
-    The robust sd is 1.4826 x the median absolute deviation. The threshold is twice
-    the Bonferroni quantile of |N(0, 1)| over the n d cells at 0.001 (at least 10), so
-    a Gaussian sample of any (n, d) has such a cell with probability far below 1e-6.
+
+class ExtremeCells:
+    """Cells no Gaussian sample holds: outliers, named by row (from 1) and dimension.
+
+    Each candidate cell (the farthest from its column's median) is compared with the
+    other rows of its column by the leave-one-out t statistic
+    t = (z_ij - mean_-i) / (sd_-i sqrt(1 + 1/(n - 1))), which is exactly t(n - 2)
+    distributed when the column is normal (any mean and variance), and named when
+    t exceeds the Bonferroni critical value over all n d cells at :data:`OUTLIER_ALPHA`:
+    a Gaussian sample of any (n, d) has a named cell with probability below 1e-6.
     """
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray,
-                 robust_z: np.ndarray, threshold: float):
-        self.rows, self.cols, self.values, self.robust_z = rows, cols, values, robust_z
-        self.threshold = threshold
+                 t: np.ndarray, critical: float):
+        self.rows, self.cols, self.values, self.t = rows, cols, values, t
+        self.critical = critical
 
     def __len__(self) -> int:
         return int(self.rows.size)
@@ -324,16 +333,17 @@ class ExtremeCells:
     def describe(self, source_rows: np.ndarray | None = None) -> str:
         """One line naming the most extreme cell (rows counted from 1)."""
         rows = self.rows if source_rows is None else source_rows[self.rows]
-        k = int(np.argmax(self.robust_z))
+        k = int(np.argmax(self.t))
         head = (f"row {rows[k] + 1} (counting from 1) has z[{self.cols[k]}] = "
-                f"{self.values[k]:.4g}, {self.robust_z[k]:.3g} robust sd from that dimension's "
-                f"median (a Gaussian sample has none beyond {self.threshold:.3g})")
+                f"{self.values[k]:.4g}, {self.t[k]:.3g} sd from the other rows' mean of that "
+                f"dimension (beyond {self.critical:.3g}, which a Gaussian sample of this size "
+                f"reaches with probability < {OUTLIER_ALPHA:g})")
         if len(self) == 1:
             return "outlier: " + head
         listed = sorted(set((rows + 1).tolist()))
         shown = ", ".join(str(r) for r in listed[:8]) + (", ..." if len(listed) > 8 else "")
-        return (f"outliers: {len(self)} values in {len(listed)} rows (rows {shown}) lie beyond "
-                f"{self.threshold:.3g} robust sd; the most extreme: " + head)
+        return (f"outliers: {len(self)} values in {len(listed)} rows (rows {shown}); the most "
+                "extreme: " + head)
 
 
 def extreme_cells(data: np.ndarray) -> ExtremeCells:
@@ -341,27 +351,31 @@ def extreme_cells(data: np.ndarray) -> ExtremeCells:
     from scipy import stats
 
     n, d = data.shape
-    threshold = max(10.0, 2.0 * float(stats.norm.isf(0.0005 / (n * d))))
-    rows, cols, zs = [], [], []
-    with np.errstate(over="ignore", invalid="ignore"):
+    critical = float(stats.t.isf(OUTLIER_ALPHA / (2.0 * n * d), n - 2)) if n >= 3 else np.inf
+    rows, cols, ts = [], [], []
+    k = min(n, _OUTLIER_CANDIDATES)
+    inflate = np.sqrt(1.0 + 1.0 / (n - 1)) if n > 1 else 1.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for j in range(d):  # one column at a time: memory O(n), also for memmaps
             col = np.asarray(data[:, j], dtype=np.float64)
-            dev = np.abs(col - np.median(col))
-            sd = 1.4826 * float(np.median(dev))
-            if not (np.isfinite(sd) and sd > 0):
-                continue  # a column with most values tied has no robust scale
-            z = dev / sd
-            hit = np.flatnonzero(z > threshold)
-            if hit.size:
-                rows.append(hit)
-                cols.append(np.full(hit.size, j))
-                zs.append(z[hit])
-    if not rows:
-        empty = np.zeros(0, dtype=np.intp)
-        return ExtremeCells(empty, empty, np.zeros(0), np.zeros(0), threshold)
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    return ExtremeCells(r, c, np.asarray(data[r, c], dtype=np.float64), np.concatenate(zs),
-                        threshold)
+            top = float(np.max(np.abs(col)))
+            if top == 0.0 or not np.isfinite(top):
+                continue
+            col = col * 2.0 ** -np.frexp(top)[1]  # exact; keeps the squares finite
+            dist = np.abs(col - np.median(col))
+            for i in np.argpartition(-dist, k - 1)[:k]:
+                others = np.delete(col, i)
+                sd = float(others.std(ddof=1))
+                gap = abs(float(col[i]) - float(others.mean()))
+                t = gap / (sd * inflate) if sd > 0 else (np.inf if gap > 0 else 0.0)
+                if t > critical:
+                    rows.append(int(i))
+                    cols.append(j)
+                    ts.append(t)
+    r = np.asarray(rows, dtype=np.intp)
+    c = np.asarray(cols, dtype=np.intp)
+    values = np.asarray(data[r, c], dtype=np.float64) if r.size else np.zeros(0)
+    return ExtremeCells(r, c, values, np.asarray(ts, dtype=np.float64), critical)
 
 
 def whiten_batch(x: np.ndarray) -> np.ndarray:
