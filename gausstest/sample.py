@@ -363,10 +363,18 @@ def extreme_cells(data: np.ndarray) -> ExtremeCells:
                 continue
             col = col * 2.0 ** -np.frexp(top)[1]  # exact; keeps the squares finite
             dist = np.abs(col - np.median(col))
+            mean = float(col.mean())
+            ss = float(((col - mean) ** 2).sum())
             for i in np.argpartition(-dist, k - 1)[:k]:
-                others = np.delete(col, i)
-                sd = float(others.std(ddof=1))
-                gap = abs(float(col[i]) - float(others.mean()))
+                delta = float(col[i]) - mean
+                ss_rest = ss - n / (n - 1) * delta * delta
+                if ss_rest > 1e-8 * ss:  # the update is accurate to ~1e-8 relative
+                    sd = np.sqrt(ss_rest / (n - 2)) if n > 2 else 0.0
+                    gap = n / (n - 1) * abs(delta)
+                else:  # the cell carries nearly all the spread: recompute without it
+                    others = np.delete(col, i)
+                    sd = float(others.std(ddof=1))
+                    gap = abs(float(col[i]) - float(others.mean()))
                 t = gap / (sd * inflate) if sd > 0 else (np.inf if gap > 0 else 0.0)
                 if t > critical:
                     rows.append(int(i))
