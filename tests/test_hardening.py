@@ -361,6 +361,20 @@ def test_closed_stdout(good):
     assert "Traceback" not in proc.stderr.decode() and proc.returncode in (0, 1)
 
 
+def test_kurtosis_three_rows_composite_is_too_few(tmp_path, capsys):
+    """Found by the fuzz suite: 3 x 1 under the composite null crashed the simulation
+    (b2 is constant there, its exact variance 0)."""
+    z = np.array([[0.126], [-0.132], [0.640]])
+    with pytest.raises(gt.TooFewSamplesError, match="mardia_kurtosis needs n >= 4"):
+        gt.mardia_kurtosis(z, null="gaussian")
+    p = tmp_path / "z.npy"
+    np.save(p, z)
+    code, _, err = run_cli(["check", p, "--null", "gaussian", "--select", "mardia_kurtosis"],
+                           capsys)
+    assert code == 2
+    one_line_error(err, "n >= 4")
+
+
 # -- cache ---------------------------------------------------------------------------
 
 class TestCache:
