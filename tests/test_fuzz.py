@@ -232,7 +232,12 @@ def test_cli_on_random_options(data):
         argv += data.draw(st.lists(pieces, max_size=8))
         if "--example" in argv:
             argv.remove("--example")
-        code, _, err = _run(argv)
+        cwd = os.getcwd()
+        os.chdir(tmp)  # a relative --output (e.g. "-o 0") lands in the temporary folder
+        try:
+            code, _, err = _run(argv)
+        finally:
+            os.chdir(cwd)
         _check_outcome(code, err)
         assert _digest(p) == before
 
