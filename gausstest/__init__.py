@@ -26,7 +26,7 @@ from .pvalues import Asymptotic, Auto, MonteCarlo  # noqa: E402
 from .registry import REGISTRY, list_tests  # noqa: E402
 
 # families (importing registers their tests)
-from .prior import prior_match  # noqa: E402
+from .prior import prior_match, prior_moments  # noqa: E402
 from .moments import mardia_kurtosis, mardia_skewness  # noqa: E402
 from .charfun import henze_zirkler  # noqa: E402
 from .radial import radii  # noqa: E402
@@ -41,12 +41,14 @@ from .coverage import coverage  # noqa: E402
 from .report import Report  # noqa: E402
 from .battery import DEFAULT_BATTERY, assess  # noqa: E402
 from .io import example_path, load  # noqa: E402
+from .compare import Comparison, compare  # noqa: E402
+from .posterior import assess_posterior  # noqa: E402
 
 __all__ = [
-    "__version__", "assess", "Report", "TestResult", "PValueInfo", "Sample", "as_sample",
+    "__version__", "assess", "assess_posterior", "Report", "TestResult", "PValueInfo", "Sample", "as_sample",
     "Asymptotic", "Auto", "MonteCarlo", "REGISTRY", "DEFAULT_BATTERY", "list_tests",
-    "load", "example_path",
-    "prior_match", "mardia_skewness", "mardia_kurtosis", "henze_zirkler", "radii",
+    "load", "example_path", "compare", "Comparison",
+    "prior_moments", "prior_match", "mardia_skewness", "mardia_kurtosis", "henze_zirkler", "radii",
     "pairwise_distances", "energy", "mmd", "cramer_wold", "projections", "marginals",
     "doornik_hansen", "royston", "mean_test", "covariance_test", "coverage",
     "InputError", "ShapeError", "DtypeError", "NonFiniteError", "TooFewSamplesError",

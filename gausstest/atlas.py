@@ -307,8 +307,11 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     p = Path(path)
     if not p.exists():
         return []
+    from .registry import canonical_code
+
     with p.open(newline="") as fh:
-        return list(csv.DictReader(fh))
+        # results written before a test's rename carry its old code
+        return [{**r, "test": canonical_code(r["test"])} for r in csv.DictReader(fh)]
 
 
 #: per-replicate p-values, one line per (test, null, alternative, n, d); gzip members
@@ -334,13 +337,16 @@ def read_pvalues(path: str | os.PathLike) -> dict[tuple, np.ndarray]:
     """{(test, null, alternative, n, d): p-values of the R replicates} (last write wins)."""
     import gzip
 
+    from .registry import canonical_code
+
     p = Path(path)
     if not p.exists():
         return {}
     out = {}
     with gzip.open(p, "rt", newline="") as fh:
         for rec in csv.DictReader(fh):
-            key = (rec["test"], rec["null"], rec["alternative"], int(rec["n"]), int(rec["d"]))
+            key = (canonical_code(rec["test"]), rec["null"], rec["alternative"], int(rec["n"]),
+                   int(rec["d"]))
             out[key] = np.array([float(x) for x in rec["pvalues"].split()], dtype=float)
     return out
 

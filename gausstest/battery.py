@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .errors import InputError, OptionError, UnknownTestError
-from .registry import REGISTRY, get_spec, run_test
+from .registry import REGISTRY, canonical_code, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, Sample, as_sample
 
@@ -16,7 +16,7 @@ __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "s
 
 #: the default battery, in report order (see README "Which test catches what")
 DEFAULT_BATTERY: tuple[str, ...] = (
-    "prior_match",       # mean, scale, correlation, collapsed dimensions (exact at any n)
+    "prior_moments",     # mean, scale, correlation, collapsed dimensions (exact at any n)
     "mardia_skewness",   # asymmetry; the classic check, kept for comparability
     "mardia_kurtosis",   # tails and shells, cheap
     "henze_zirkler",     # affine-invariant omnibus (characteristic function)
@@ -46,7 +46,7 @@ VERDICT_WEIGHTS: dict[str, float] = {
     "energy:standard": 4.0,
     "mardia_kurtosis:standard": 4.0,
     "coverage": 4.0,
-    "prior_match": 2.0,
+    "prior_moments": 2.0,
     # every other (test, null) of the default battery weighs 1: mardia_skewness,
     # mardia_kurtosis:gaussian, energy:gaussian, projections
 }
@@ -60,7 +60,7 @@ def _expand(codes: Iterable[str]) -> list[tuple[str, str | None]]:
     out = []
     for item in codes:
         code, _, null = item.partition(":")
-        get_spec(code)
+        code = get_spec(code).code  # an alias ("prior_match") names its test
         if null and null not in NULLS:
             raise UnknownTestError(f"unknown null {null!r} in {item!r}; use one of {NULLS}")
         out.append((code, null or None))
@@ -166,7 +166,10 @@ def verdict_weights(pairs: Sequence[tuple[str, str]], weights: Any = None) -> li
         if bad:
             raise ValueError(f"verdict weights must be positive finite numbers; got {bad}")
         _expand(weights)  # unknown test codes or nulls raise UnknownTestError
-        user = weights
+        user = {}
+        for key, val in weights.items():
+            code, sep, nl = key.partition(":")
+            user[canonical_code(code) + sep + nl] = val
     elif weights is not None:
         raise ValueError(f"weights must be None, 'equal' or a dict code -> weight; got {weights!r}")
     out = []
@@ -182,6 +185,7 @@ def assess(
     z: Any, *, null: str = "both", alpha: float = 0.05, tests: Sequence[str] | None = None,
     ignore: Sequence[str] = (), method: Any = "auto", rng: Any = None,
     nan_policy: str = "raise", max_quadratic_n: int = MAX_QUADRATIC_N, weights: Any = None,
+    progress: Any = None,
 ) -> Report:
     """Run the battery on a latent sample and return a :class:`Report`.
 
@@ -209,6 +213,10 @@ def assess(
         O(n^2) tests run on a seeded subsample of this many rows beyond it.
     weights : None, "equal" or dict
         Verdict weights (see :func:`verdict_weights`); default :data:`VERDICT_WEIGHTS`.
+    progress : None, bool, str or gausstest.progress.Progress
+        Progress of slow runs on stderr or in Jupyter (:mod:`gausstest.progress`):
+        None/True shows it where the person is, and only after a few seconds; False
+        never.
 
     Returns
     -------
@@ -236,18 +244,26 @@ def assess(
     results, skipped, notes = [], [], []
     if sample.dropped_rows:
         notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
-    for code, nl in pairs:
-        spec = REGISTRY[code]
-        use = sub if (sub is not None and spec.quadratic) else sample
-        try:
-            res = run_test(code, use, null=nl, method=method, rng=seed)
-        except InputError as exc:
-            skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
-            continue
-        if use is sub:
-            notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} rows "
-                         "(O(n^2) test)")
-        results.append(res)
+    from .progress import make_progress
+
+    shown = make_progress(progress)
+    shown.start(len(pairs))
+    try:
+        for step, (code, nl) in enumerate(pairs):
+            shown.step(step, f"{code} [{nl}]")
+            spec = REGISTRY[code]
+            use = sub if (sub is not None and spec.quadratic) else sample
+            try:
+                res = run_test(code, use, null=nl, method=method, rng=seed)
+            except InputError as exc:
+                skipped.append(Skipped(test=code, null=nl, reason=str(exc)))
+                continue
+            if use is sub:
+                notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} "
+                             "rows (O(n^2) test)")
+            results.append(res)
+    finally:
+        shown.done()
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))

@@ -1,10 +1,11 @@
 """Command line: ``gausstest report FILE...``, ``gausstest check FILE``, ``gausstest tests``.
 
 Exit codes: 0 pass, 1 fail, 2 bad input or usage (worst over all inputs).
-Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed`` and
-``--weights`` can
-live in the ``[tool.gausstest]`` table of the pyproject.toml in the current folder
-or its parents; flags win over it.
+Defaults for ``--alpha``, ``--null``, ``--select``, ``--ignore``, ``--seed``,
+``--weights`` and the gate's ``--require`` / ``--max-effect`` can live in the
+``[tool.gausstest]`` table of the nearest pyproject.toml (current folder or its
+parents) or of the file named by ``--config``; flags win over it
+(:mod:`gausstest.config` validates it, :mod:`gausstest.gate` applies the gate).
 """
 
 from __future__ import annotations
@@ -62,26 +63,11 @@ def _error(text: str) -> None:
 
 
 def _pyproject_config(start: Path) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    for folder in (start, *start.parents):
-        path = folder / "pyproject.toml"
-        if path.is_file():
-            try:
-                with path.open("rb") as fh:
-                    data = tomllib.load(fh)
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise InputError(f"{path}: could not read [tool.gausstest] ({exc})") from None
-            conf = data.get("tool", {}).get("gausstest", {})
-            known = {"alpha", "null", "select", "ignore", "seed", "nan_policy", "weights"}
-            unknown = set(conf) - known
-            if unknown:
-                raise InputError(f"{path}: unknown [tool.gausstest] keys {sorted(unknown)}; "
-                                 f"known: {sorted(known)}")
-            return conf
-    return {}
+    """Validated ``[tool.gausstest]`` values of the nearest pyproject.toml at or above
+    ``start`` (:func:`gausstest.config.load_config`; kept for callers without ``--config``)."""
+    from .config import load_config
+
+    return dict(load_config(start=start).values)
 
 
 def _csv_list(text: str | None) -> list[str] | None:
@@ -133,23 +119,97 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--max-npz-mb", type=float, metavar="MB",
                         help="largest .npz member decompressed, in MB (default 512, or "
                              "$GAUSSTEST_MAX_NPZ_MB); .npy files have no limit")
+        sp.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress display on stderr (shown only for slow runs)")
+        sp.add_argument("--config", metavar="PATH",
+                        help="TOML file with a [tool.gausstest] table (default: the nearest "
+                             "pyproject.toml)")
+        sp.add_argument("--mu", metavar="KEY",
+                        help="VAE posterior means: array KEY of an .npz (with --logvar); tests "
+                             "the aggregate posterior and names inactive units")
+        sp.add_argument("--logvar", metavar="KEY",
+                        help="VAE posterior log-variances: array KEY of the same .npz (with --mu)")
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
-    rep.add_argument("--example", action="store_true",
-                     help="also report on the shipped example latents (2000 x 16 VAE-like means)")
+    rep.add_argument("--example", nargs="?", const="default", metavar="NAME",
+                     help="also report on shipped latents: alone, the synthetic example (2000 x 16 "
+                          "VAE-like means); with NAME, a trained encoder's held-out latents "
+                          "(e.g. vae-d8, wae-d16; --example list shows them)")
     rep.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     rep.add_argument("--output", "-o", help="write the report here instead of stdout")
+    rep.add_argument("--plots", metavar="DIR",
+                     help="also write PNG pictures (radii Q-Q, worst direction, marginals, "
+                          "spectrum, coverage) into DIR as <file stem>-<picture>.png "
+                          "(needs matplotlib: pip install 'gausstest[plots]')")
     common(rep)
 
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
     chk.add_argument("files", nargs="*", metavar="FILE")
-    chk.add_argument("--example", action="store_true", help="also check the shipped example latents")
-    chk.add_argument("--json", action="store_true", help="print the JSON report instead of a summary")
+    chk.add_argument("--example", nargs="?", const="default", metavar="NAME",
+                     help="also check shipped latents (alone: the synthetic example; NAME: an encoder's)")
+    chk.add_argument("--format", choices=["text", "json"], default="text",
+                     help="text: one line per file with the rules and findings; json: the "
+                          "report with its 'gate' member (one object, or an array for "
+                          "several files)")
+    chk.add_argument("--json", action="store_true", help="same as --format json")
+    chk.add_argument("--require", metavar="Q[,Q]",
+                     help="questions that must pass: prior_match, shape, coverage "
+                          "(default: the plain verdict)")
+    chk.add_argument("--max-effect", metavar="CODE=X[,...]",
+                     help="largest tolerated effect per test, e.g. prior_match=0.05,energy=0.01: "
+                          "fail only when a required question fails and a rejecting test's "
+                          "effect exceeds its threshold")
+    chk.add_argument("--exit-zero", action="store_true",
+                     help="report the gate's decision but exit 0 on a fail (bad input stays 2)")
     common(chk)
 
+    cmp_ = sub.add_parser("compare", help="rank several latent files side by side "
+                                          "(exit 0 all pass, 1 some fail, 2 bad input)")
+    cmp_.add_argument("files", nargs="*", metavar="FILE[:KEY]",
+                      help=".npy, .csv, .txt, or .npz with :KEY naming the array (B.npz:z)")
+    cmp_.add_argument("--example", action="append", default=[], metavar="NAME",
+                      help="also compare a shipped latent file (repeatable; see --list-examples)")
+    cmp_.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
+    cmp_.add_argument("--output", "-o", help="write the comparison here instead of stdout")
+    common(cmp_)
+
     sub.add_parser("tests", help="list the registered tests")
+
+    cal = sub.add_parser("calibrate", help="simulate and cache ahead of time the nulls that no "
+                                           "shipped table covers at (n, d)")
+    cal.add_argument("--n", type=int, required=True, help="rows of the samples to come")
+    cal.add_argument("--d", type=int, required=True, help="columns of the samples to come")
+    cal.add_argument("--tests", help="comma-separated test codes (default: the default battery)")
+    cal.add_argument("--null", choices=["standard", "gaussian", "both"], default="both")
+    cal.add_argument("--seed", type=int, default=0, help="base seed (as in report --seed)")
     return p
+
+
+def _overridden(args, config) -> tuple[str, ...]:
+    """Config keys that a flag overrides."""
+    return tuple(k for k in config.keys if getattr(args, k, None) is not None)
+
+
+def _gate(args, conf):
+    from .config import parse_max_effect, parse_questions
+    from .gate import Gate
+
+    require = conf.get("require")
+    if getattr(args, "require", None) is not None:
+        require = parse_questions(args.require, where="--require", key="")
+    max_effect = conf.get("max_effect")
+    if getattr(args, "max_effect", None) is not None:
+        max_effect = parse_max_effect(args.max_effect, where="--max-effect", key="")
+    return Gate(require=None if require is None else tuple(require), max_effect=max_effect)
+
+
+def _gate_sources(args, config) -> tuple[str, str]:
+    """Where the gate's require and max_effect came from, for error messages."""
+    file = f"{config.path}: [tool.gausstest]"
+    return ("--require" if getattr(args, "require", None) is not None else f"{file} require",
+            "--max-effect" if getattr(args, "max_effect", None) is not None
+            else f"{file} max_effect")
 
 
 def _options(args, conf) -> dict[str, Any]:
@@ -168,15 +228,125 @@ def _options(args, conf) -> dict[str, Any]:
         "rng": int(pick("seed", 0)),
         "nan_policy": pick("nan_policy", "raise"),
         "weights": _weights(weights) if isinstance(weights, str) else weights,
+        "quiet": bool(getattr(args, "quiet", False)),
     }
 
 
-def _run_one(path: str, key: str | None, opts: dict, max_npz_mb: float | None):
+def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
+             logvar: str | None = None, max_npz_mb: float | None = None):
     from .battery import assess
     from .io import load, show_path
 
+    from .progress import Progress
+
+    if mu is not None or logvar is not None:
+        from .posterior import assess_posterior
+
+        if mu is None or logvar is None:
+            raise InputError("--mu and --logvar go together: name both arrays of the .npz "
+                             "(e.g. --mu mu --logvar logvar)")
+        if opts.get("nan_policy") == "omit":
+            raise InputError("--nan-policy omit is not available with --mu/--logvar; "
+                             "drop the non-finite rows from both arrays first")
+        post = {k: v for k, v in opts.items() if k not in ("nan_policy", "quiet")}
+        return assess_posterior(load(path, key=mu, max_npz_mb=max_npz_mb),
+                                load(path, key=logvar, max_npz_mb=max_npz_mb),
+                                **post).with_source(show_path(path))
     data = load(path, key=key, max_npz_mb=max_npz_mb)
-    return assess(data, **opts).with_source(show_path(path))
+    opts = dict(opts)
+    progress = Progress(Path(path).name, mode=False if opts.pop("quiet", False) else "auto")
+    return assess(data, progress=progress, **opts).with_source(show_path(path))
+
+
+def _add_example(args) -> int | None:
+    """Append the file of ``--example [NAME]`` to ``args.files``; ``--example list``
+    prints the names. A NAME that is an existing file (``--example a.npy``, the flag
+    used alone before a FILE) is taken as a FILE, with the default example."""
+    from .io import example_path, examples
+
+    name = args.example
+    known = examples()
+    if name == "list":
+        for key, entry in known.items():
+            if entry.get("kind") == "latent":
+                extra = (f" (d = {entry['d']}, n = {entry['n']}, reconstruction MSE "
+                         f"{entry['reconstruction_mse']})" if "d" in entry else "")
+                print(f"{key:<14} {entry['contents']}{extra}")
+        return EXIT_PASS
+    if name not in known and Path(name).exists():
+        args.files.insert(0, name)
+        name = "default"
+    try:
+        args.files.append(str(example_path(name)))
+    except InputError as exc:
+        print(f"gausstest: error: --example: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    return None
+
+
+def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
+    """"B.npz:key" -> ("B.npz", "key") unless a file of that full name exists."""
+    head, sep, tail = arg.rpartition(":")
+    if sep and head.lower().endswith(".npz") and tail and not Path(arg).exists():
+        return head, tail
+    return arg, key
+
+
+def _compare(args) -> int:
+    from .compare import compare
+    from .io import load
+
+    inputs: list[tuple[str, str, str | None]] = []  # (label, path, key)
+    for arg in args.files:
+        path, key = _split_key(arg, args.key)
+        label = Path(path).stem + (f"[{key}]" if key and key != args.key else "")
+        inputs.append((label, path, key))
+    for name in args.example:
+        try:
+            from .io import example_path
+
+            inputs.append((name, str(example_path(name)), None))
+        except (InputError, ValueError) as exc:
+            print(f"gausstest: error: --example: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+    if len(inputs) < 1:
+        print("gausstest: error: compare needs FILE arguments (or --example NAME)", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        opts = _options(args, _pyproject_config(Path.cwd()))
+        if not 0 < opts["alpha"] < 1:
+            raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+        data = {}
+        for label, path, key in inputs:
+            try:
+                data[label if label not in data else f"{label} ({path})"] = load(path, key=key)
+            except (InputError, ValueError) as exc:
+                raise InputError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
+        quiet = opts.pop("quiet", False)
+        result = compare(data, progress=False if quiet else None, **opts)
+    except (InputError, ValueError, TypeError) as exc:
+        _error(_cli_message(exc))
+        return EXIT_INPUT
+    except MemoryError:
+        _error("out of memory")
+        return EXIT_INPUT
+    render = {"text": "to_text", "markdown": "to_markdown", "html": "to_html",
+              "json": "to_json"}[args.format]
+    text = getattr(result, render)()
+    text = text if text.endswith("\n") else text + "\n"
+    if args.output:
+        try:
+            _check_output(args.output, [p for _, p, _ in inputs])
+            _write_atomic(Path(args.output), text)
+        except InputError as exc:
+            _error(_cli_message(exc))
+            return EXIT_INPUT
+        except OSError as exc:
+            _error(f"cannot write --output {args.output}: {exc.strerror or exc}")
+            return EXIT_INPUT
+    else:
+        _emit(text)
+    return EXIT_PASS if all(r.passed for r in result.reports) else EXIT_FAIL
 
 
 def _check_options(opts: dict, args) -> None:
@@ -281,6 +451,23 @@ def _list_tests_text() -> str:
     return "".join(lines)
 
 
+def _calibrate(args) -> int:
+    from .calibration import fill_cache
+    from .pvalues import cache_dir
+
+    if args.n < 2 or args.d < 1:
+        print("gausstest: error: calibrate needs --n >= 2 and --d >= 1", file=sys.stderr)
+        return EXIT_INPUT
+    try:
+        fill_cache(args.n, args.d, tests=_csv_list(args.tests), null=args.null, seed=args.seed,
+                   out=sys.stdout)
+    except (InputError, ValueError) as exc:
+        print(f"gausstest: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"cache folder: {cache_dir()} (set GAUSSTEST_CACHE_DIR to move it)")
+    return EXIT_PASS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 pass, 1 fail, 2 bad input or usage).
 
@@ -309,21 +496,47 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "tests":
         _emit(_list_tests_text())
         return EXIT_PASS
+    if args.command == "calibrate":
+        return _calibrate(args)
+    if args.command == "compare":
+        return _compare(args)
     if args.example:
-        from .io import example_path
-
-        args.files.append(str(example_path()))
+        code = _add_example(args)
+        if code is not None:
+            return code
     if not args.files:
         _error(f"{args.command} needs at least one FILE (or --example)")
         return EXIT_INPUT
     try:
-        opts = _options(args, _pyproject_config(Path.cwd()))
+        from .battery import select_tests
+        from .config import load_config
+
+        config = load_config(args.config)
+        opts = _options(args, config.values)
         _check_options(opts, args)
         if getattr(args, "output", None):
             _check_output(args.output, args.files)
+        gate = None
+        if args.command == "check":
+            gate = _gate(args, config.values)
+            src_require, src_effect = _gate_sources(args, config)
+            gate.check_selection(select_tests(opts["tests"], opts["null"], opts["ignore"]),
+                                 opts["null"], where_require=src_require,
+                                 where_effect=src_effect)
     except (InputError, ValueError, TypeError) as exc:
         _error(_cli_message(exc))
         return EXIT_INPUT
+
+    if getattr(args, "plots", None):
+        from .plots import PLOTS_HINT, have_matplotlib
+
+        if not have_matplotlib():
+            print(f"gausstest: error: --plots: {PLOTS_HINT}", file=sys.stderr)
+            return EXIT_INPUT
+        if Path(args.plots).exists() and not Path(args.plots).is_dir():
+            print(f"gausstest: error: --plots {args.plots}: exists and is not a folder; "
+                  "name a folder (it is created if missing)", file=sys.stderr)
+            return EXIT_INPUT
 
     from .io import show_path
 
@@ -336,7 +549,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 # extreme but finite data overflows intermediate sums (the statistics
                 # handle it): numpy's warnings would put stack lines on stderr
                 warnings.simplefilter("ignore", RuntimeWarning)
-                rep = _run_one(path, args.key, opts, args.max_npz_mb)
+                rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
+                               getattr(args, "logvar", None), args.max_npz_mb)
         except (InputError, ValueError) as exc:
             msg = _cli_message(exc)
             _error(msg if msg.startswith(shown) else f"{shown}: {msg}")
@@ -351,17 +565,23 @@ def _main(argv: Sequence[str] | None) -> int:
             worst = max(worst, EXIT_FAIL)
 
     if args.command == "check":
-        lines = []
+        return _gate_output(args, config, gate, reports, worst)
+
+    if args.plots:
+        from .plots import save_plots
+
+        used: set[str] = set()
         for rep in reports:
-            if args.json:
-                lines.append(rep.to_json() + "\n")
-                continue
-            lines.append(f"{rep.source}: {rep.verdict.upper()} (n = {rep.n}, d = {rep.d}, "
-                         f"alpha = {rep.alpha})\n")
-            if not rep.passed:
-                lines += [f"  - {f}\n" for f in rep.findings]
-        _emit("".join(lines))
-        return worst
+            stem = Path(rep.source or "latents").stem
+            while stem in used:
+                stem += "_"
+            used.add(stem)
+            try:
+                save_plots(rep, args.plots, stem=stem)
+            except OSError as exc:
+                print(f"gausstest: error: --plots: cannot write into {args.plots}: {exc}",
+                      file=sys.stderr)
+                return EXIT_INPUT
 
     if not reports:  # nothing to write: an existing --output is left as it was
         return worst
@@ -383,6 +603,51 @@ def _main(argv: Sequence[str] | None) -> int:
             return EXIT_INPUT
     else:
         _emit(text)
+    return worst
+
+
+def _gate_output(args, config, gate, reports, worst: int) -> int:
+    """Apply the gate to each report, print text or JSON, return the exit code."""
+    import json
+
+    worst = EXIT_INPUT if worst == EXIT_INPUT else EXIT_PASS
+    decisions = []
+    for rep in reports:
+        try:
+            decisions.append((rep, gate.evaluate(rep)))
+        except InputError as exc:  # e.g. a required question that this run did not ask
+            print(f"gausstest: error: {rep.source}: {exc}", file=sys.stderr)
+            worst = EXIT_INPUT
+    if any(not g.passed for _, g in decisions):
+        worst = max(worst, EXIT_FAIL)
+    overridden = _overridden(args, config)
+    line = config.describe(overridden)
+    out: list[str] = []
+    if args.json or args.format == "json":
+        docs = []
+        for rep, g in decisions:
+            doc = rep.to_dict()
+            doc["gate"] = {**g.to_dict(), "exit_zero": bool(args.exit_zero), "config": {
+                "path": None if config.path is None else str(config.path),
+                "keys": list(config.keys), "overridden_by_flags": list(overridden),
+                "line": line}}
+            docs.append(doc)
+        if docs:
+            out.append(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2,
+                                  allow_nan=False))
+    else:
+        out.append(line)
+        for rep, g in decisions:
+            extra = "" if g.verdict == g.status else f"; plain verdict {g.verdict.upper()}"
+            out.append(f"{rep.source}: {g.status.upper()} (n = {rep.n}, d = {rep.d}, "
+                       f"alpha = {rep.alpha}{extra}): {g.decided_by}")
+            out.append(g.to_text())
+        if args.exit_zero and worst == EXIT_FAIL:
+            out.append("--exit-zero: exit 0 although the gate fails")
+    if out:
+        _emit("\n".join(out) + "\n")
+    if args.exit_zero and worst == EXIT_FAIL:
+        return EXIT_PASS
     return worst
 
 

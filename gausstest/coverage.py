@@ -100,10 +100,22 @@ def _reference(m: int, d: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarra
     return x, knn_sq_radii(x, k)
 
 
+def _on_grid(rows: int) -> int:
+    """The largest n of the shipped calibration grid at most ``rows`` (rows itself below
+    the grid). Coverage is a discrete statistic conditional on a reference sample of the
+    same size, so its null law does not interpolate between sizes: the statistic uses
+    that many rows (a row-order-invariant subsample, at most a third fewer) and its
+    shipped null is exact."""
+    from .calibration import N_GRID
+
+    below = [g for g in N_GRID if g <= rows]
+    return max(below) if below else rows
+
+
 def _sizes(n: int, opts: dict) -> tuple[int, int, int, int]:
     k = int(opts.get("k", 5))
     max_n = int(opts.get("max_n", MAX_N))
-    n_used = min(n, max_n)
+    n_used = _on_grid(min(n, max_n))
     m = opts.get("n_reference")
     m = n_used if m is None else int(m)
     if k < 1 or m <= k:
@@ -123,7 +135,11 @@ def _null_moments(n_used: int, m: int, d: int, k: int, seed: int) -> np.ndarray:
     """Null means and sds of (coverage, precision, density) given the reference sample: a
     pilot Monte Carlo with a fixed seed, cached on disk. Returns [means, sds]."""
     from . import __version__
+    from .calibration import coverage_moments
 
+    shipped = coverage_moments(n_used, m, d, k, seed)
+    if shipped is not None:  # the same seeded pilot, run by the table script
+        return shipped
     name = f"coverage-pilot-n{n_used}-m{m}-d{d}-k{k}-s{seed}-R{PILOT_DRAWS}-v{__version__}.npy"
     path = cache_dir() / name
     flat = _load(path, 3 * PILOT_DRAWS) if path.exists() else None
@@ -234,7 +250,10 @@ COVERAGE = register(TestSpec(
     code="coverage", family="coverage", title="k-NN coverage and precision",
     nulls=("standard",), kernel=_cov_kernel, observe=_cov_observe,
     effect_name="largest deficit of coverage or precision below its null mean",
-    simulate=_cov_simulate, mc_max_n=None, default_resamples=1999,
+    # the statistic uses min(n, max_n) rows (a subsample beyond), so its null law is
+    # the same for every n >= max_n: simulate there (one cached null for all larger n)
+    simulate=_cov_simulate, mc_max_n=MAX_N, default_resamples=1999,
+    sim_rows_rule=lambda n, d, opts: _sizes(n, opts)[0],
     min_n=lambda d, null: 7, finding=_cov_finding, quadratic=True, version=2,
 ))
 
@@ -260,7 +279,11 @@ def coverage(
     max_n : int
         Latent rows used at most (default 1000): beyond it the statistic uses the
         ``max_n`` rows with the smallest content hash (a deterministic, row-order
-        invariant subsample), and the details say so. This bounds the first call.
+        invariant subsample), and the details say so. Below it, the rows used are the
+        largest size of the shipped calibration grid (10, 15, 20, 30, 50, 70, 100,
+        150, 200, 300, 400, 500, 700, 1000) at most n, chosen the same way, so that
+        the null law is the exact shipped one (coverage is discrete and conditional on
+        a reference sample of that size: it does not interpolate between sizes).
     reference_seed : int
         Seed of the reference sample (fixed, so the statistic is reproducible).
     method : "auto" (= Monte Carlo) or a PValueMethod

@@ -229,7 +229,7 @@ def _cov_observe(sample: Sample, null: str, opts: dict) -> Observation:
         raise ExtremeValueError(
             f"covariance_identity: its estimate of tr(Sigma^2) ({t2:.3g}) is far below "
             f"(tr Sigma)^2 / d ({t1 * t1 / d:.3g}), which no covariance allows: {where}. "
-            "The Chen-Zhang-Zhong statistic is not valid with such values; use prior_match "
+            "The Chen-Zhang-Zhong statistic is not valid with such values; use prior_moments "
             "(which tests the covariance against I with any values) or remove the outliers.")
     v = float(_cov_effect(x))
     stat = n * v / 2.0

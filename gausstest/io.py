@@ -23,17 +23,48 @@ import numpy as np
 
 from .errors import FileReadError
 
-__all__ = ["load", "example_path", "MAX_NPZ_MB", "show_path"]
+__all__ = ["load", "example_path", "examples", "MAX_NPZ_MB", "show_path"]
 
 #: largest uncompressed .npz member (in MB, 10^6 bytes) that :func:`load` decompresses:
 #: 512 MB holds 10^6 x 64 float64 latents. ``GAUSSTEST_MAX_NPZ_MB`` (or ``max_npz_mb=``,
 #: CLI ``--max-npz-mb``) overrides it; .npy files are memory-mapped and have no limit.
 MAX_NPZ_MB = 512.0
 
+_DATA = Path(__file__).parent / "data"
 
-def example_path() -> Path:
-    """Path of the shipped example latent sample (2000 x 16 encoder means, .npy)."""
-    return Path(__file__).parent / "data" / "example_latents.npy"
+
+def examples() -> dict[str, dict]:
+    """The shipped latent files by name: {name: manifest entry}.
+
+    "default" is the synthetic VAE-like sample (2000 x 16); the others are held-out
+    latents of small encoders trained on scikit-learn's digits by
+    ``notebooks/train_encoders.py`` (entry keys: method, seed, epochs, d,
+    reconstruction_mse, contents, file, n, kind). Entries of kind "logvar" hold VAE
+    posterior log-variances, not a latent sample.
+    """
+    import json
+
+    out = {"default": {"file": "example_latents.npy", "kind": "latent", "method": "synthetic",
+                       "contents": "2000 x 16 synthetic VAE-like posterior means "
+                                   "(gausstest/data/make_example.py)"}}
+    manifest = _DATA / "encoders" / "manifest.json"
+    if manifest.is_file():
+        for entry in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
+            out[entry["name"]] = {**entry, "file": f"encoders/{entry['file']}"}
+    return out
+
+
+def example_path(name: str | None = None) -> Path:
+    """Path of a shipped latent file: the synthetic example (2000 x 16 encoder means,
+    .npy) by default, or a trained encoder's held-out latents by name (see
+    :func:`examples`, e.g. ``example_path("vae-d8")``)."""
+    if name is None or name == "default":
+        return _DATA / "example_latents.npy"
+    known = examples()
+    if name not in known:
+        shown = ", ".join(k for k, v in known.items() if v.get("kind") == "latent")
+        raise FileReadError(f"no shipped example named {name!r}; known: {shown}")
+    return _DATA / known[name]["file"]
 
 
 def show_path(path: str | os.PathLike) -> str:

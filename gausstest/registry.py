@@ -19,7 +19,8 @@ from .pvalues import base_seed, resolve_method, stream_seed
 from .results import TestResult
 from .sample import Sample, as_sample, check_null
 
-__all__ = ["TestSpec", "Observation", "REGISTRY", "register", "get_spec", "run_test", "list_tests"]
+__all__ = ["TestSpec", "Observation", "REGISTRY", "TEST_ALIASES", "canonical_code", "register",
+           "get_spec", "run_test", "list_tests"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -60,6 +61,9 @@ class TestSpec:
     #: Monte Carlo simulates at min(n, cap) rows, cap = mc_max_n (or mc_max_n(d));
     #: None simulates at n
     mc_max_n: int | None | Callable[[int], int | None] = 1000
+    #: (n, d, options) -> rows simulated, for tests whose cap depends on their options
+    #: (overrides mc_max_n)
+    sim_rows_rule: Callable[[int, int, dict], int] | None = None
     #: rows above which the statistic itself is computed on a row-order-invariant seeded
     #: subsample (d -> rows, or None): for statistics whose null law is not n-stable
     #: at that d, so that the Monte Carlo null is simulated at exactly the rows used
@@ -80,6 +84,13 @@ class TestSpec:
     seed_options: Callable[[int], dict] | None = None
     version: int = 1
 
+    def sim_rows(self, n: int, d: int, options: Mapping[str, Any] | None = None) -> int:
+        """Rows the Monte Carlo null of a sample of n rows is simulated at."""
+        if self.sim_rows_rule is not None:
+            return int(self.sim_rows_rule(n, d, dict(options or {})))
+        cap = self.sim_cap(d)
+        return min(n, cap) if cap else n
+
     def sim_cap(self, d: int) -> int | None:
         """Largest number of rows the Monte Carlo null is simulated at, for this d."""
         cap = self.mc_max_n
@@ -96,6 +107,16 @@ class TestSpec:
 
 REGISTRY: dict[str, TestSpec] = {}
 
+#: old test codes still accepted wherever a code is (tests=, --select, --ignore, weights):
+#: the test of the first two moments was "prior_match" before the report gained the
+#: question of that name
+TEST_ALIASES: dict[str, str] = {"prior_match": "prior_moments"}
+
+
+def canonical_code(code: str) -> str:
+    """The registered code of ``code`` (an alias in :data:`TEST_ALIASES` maps to its test)."""
+    return TEST_ALIASES.get(code, code)
+
 
 def register(spec: TestSpec) -> TestSpec:
     if spec.code in REGISTRY:
@@ -106,7 +127,7 @@ def register(spec: TestSpec) -> TestSpec:
 
 def get_spec(code: str) -> TestSpec:
     try:
-        return REGISTRY[code]
+        return REGISTRY[canonical_code(code)]
     except KeyError:
         raise UnknownTestError(
             f"unknown test {code!r}; known tests: {', '.join(sorted(REGISTRY))}"
@@ -147,6 +168,7 @@ def run_test(
 ) -> TestResult:
     """Run one registered test: validate, observe, and compute the p-value."""
     spec = get_spec(code)
+    code = spec.code
     check_null(null)
     if null not in spec.nulls:
         raise ValueError(f"{code} supports null in {spec.nulls}; got {null!r}")
@@ -167,7 +189,9 @@ def run_test(
     if limit is not None and sample.n > limit:
         sample = Sample(sample.data[_invariant_subsample(sample.data, limit)])
     obs = spec.observe(sample, null, opts)
-    seed = stream_seed(bseed, f"{code}:{null}")
+    # a renamed test keeps the random stream of its old code: its p-values do not change
+    stream = next((old for old, new in TEST_ALIASES.items() if new == code), code)
+    seed = stream_seed(bseed, f"{stream}:{null}")
     compared = obs.statistic if obs.mc_statistic is None else obs.mc_statistic
     pvalue, info = resolve_method(method).compute(
         spec, float(compared), sample.n, sample.d, null, opts, seed

@@ -29,6 +29,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .questions import PVALUE_FLOOR, floor_pvalue
 from .results import TestResult, jsonable
 
 __all__ = ["Report", "Skipped", "render_text", "render_markdown", "render_html", "render_json"]
@@ -114,6 +115,14 @@ def closed_verdict(nulls: Sequence[str], pvalues: Sequence[float],
     return adjusted
 
 
+def _finding_text(x) -> str:
+    """A diagnosis as one line: [question] text (supporting tests)."""
+    label = {"prior_match": "prior match"}.get(x.question, x.question)
+    shown = ", ".join(x.tests[:4]) + (f" and {len(x.tests) - 4} more" if len(x.tests) > 4 else "")
+    tests = f" (rejected: {shown})" if x.tests and x.kind != "unexplained" else ""
+    return f"[{label}] {x.text}{tests}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Report:
     """Results of a battery, the verdict (weighted Holm, closed over the two nulls) and findings."""
@@ -131,29 +140,28 @@ class Report:
     notes: tuple[str, ...] = ()
     source: str | None = field(default=None)
     weights: tuple[float, ...] = ()
+    #: one record per cause (:mod:`gausstest.diagnosis`); ``findings`` are their texts
+    diagnoses: tuple = ()
+    #: VAE posterior summary (:func:`gausstest.assess_posterior`), else None
+    posterior: dict | None = None
+    #: the validated sample the battery ran on, kept for :meth:`plot` and the HTML
+    #: pictures; never serialised (not in :meth:`to_dict`)
+    sample: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, *, sample, null, alpha, results, weights=None, skipped=(), notes=(),
               source=None) -> Report:
-        from .prior import describe_prior
         from .registry import REGISTRY
 
         weights = [1.0] * len(results) if weights is None else [float(w) for w in weights]
         adjusted = closed_verdict([r.null for r in results], [r.pvalue for r in results], weights)
         reject = adjusted <= alpha
-        findings: list[str] = []
-        for r, rej in zip(results, reject):
-            if rej:
-                spec = REGISTRY.get(r.test)
-                text = spec.finding(r) if spec is not None and spec.finding else (
-                    f"{r.test} rejects (p = {r.pvalue:.3g})")
-                findings.append(f"[{r.test}, {r.null}] {text}")
-        prior = next((r for r in results if r.test == "prior_match"), None)
-        if prior is not None and not reject[results.index(prior)]:
-            # collapsed dimensions matter even when the battery as a whole passes
-            for line in describe_prior(dict(prior.details), prior.d):
-                if "collapsed" in line:
-                    findings.append(f"[prior_match, standard] {line}")
+        from .diagnosis import diagnose
+        from .questions import answer_questions
+
+        questions = answer_questions([(r.test, r.null) for r in results], adjusted, alpha, null)
+        diagnoses = diagnose(sample, results, [bool(x) for x in reject], questions=questions)
+        findings = [_finding_text(x) for x in diagnoses]
         verdict = "fail" if reject.any() else "pass"
         if verdict == "pass":
             findings.insert(0, f"no test rejects at family-wise alpha = {alpha} (weighted Holm over "
@@ -163,7 +171,7 @@ class Report:
             adjusted_pvalues=tuple(float(a) for a in adjusted),
             rejected=tuple(bool(x) for x in reject), verdict=verdict,
             findings=tuple(findings), skipped=tuple(skipped), notes=tuple(notes), source=source,
-            weights=tuple(weights),
+            weights=tuple(weights), diagnoses=tuple(diagnoses), sample=sample,
         )
 
     def with_source(self, source: str) -> Report:
@@ -174,6 +182,15 @@ class Report:
     @property
     def passed(self) -> bool:
         return self.verdict == "pass"
+
+    @property
+    def questions(self) -> dict[str, Any]:
+        """``{"prior_match": Question | None, "shape": ..., "coverage": ...}``: each asked
+        question's verdict and family-wise p-value (:mod:`gausstest.questions`)."""
+        from .questions import answer_questions
+
+        return answer_questions([(r.test, r.null) for r in self.results], self.adjusted_pvalues,
+                                self.alpha, self.null)
 
     @property
     def verdict_pvalue(self) -> float:
@@ -191,7 +208,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         from . import __version__
 
-        prior = next((r for r in self.results if r.test == "prior_match"), None)
+        prior = next((r for r in self.results if r.test == "prior_moments"), None)
         rows = []
         weights = self.weights or (1.0,) * len(self.results)
         for r, adj, rej, w in zip(self.results, self.adjusted_pvalues, self.rejected, weights):
@@ -208,13 +225,19 @@ class Report:
             "d": self.d,
             "alpha": self.alpha,
             "null": self.null,
+            "questions": {k: None if q is None else jsonable(q.to_dict())
+                          for k, q in self.questions.items()},
             "verdict": self.verdict,
-            "verdict_pvalue": jsonable(self.verdict_pvalue),
+            "verdict_pvalue": jsonable(floor_pvalue(self.verdict_pvalue)),
             "findings": list(self.findings),
+            "diagnoses": [x.to_dict() for x in self.diagnoses],
             "prior": None if prior is None else jsonable({
                 k: prior.details[k] for k in (
                     "kl", "w2", "mean_norm", "average_variance", "collapsed_dimensions",
                     "max_abs_correlation", "max_correlation_pair")}),
+            "posterior": None if self.posterior is None else jsonable({
+                k: v for k, v in self.posterior.items() if k != "covariance"}
+                | {"covariance": np.asarray(self.posterior["covariance"]).tolist()}),
             "notes": list(self.notes),
             "skipped": [{"test": s.test, "null": s.null, "reason": s.reason} for s in self.skipped],
             "results": rows,
@@ -229,8 +252,31 @@ class Report:
     def to_markdown(self) -> str:
         return render_markdown(self.to_dict())
 
-    def to_html(self) -> str:
-        return render_html(self.to_dict())
+    def to_html(self, *, images: bool = True) -> str:
+        """Self-contained HTML; with ``images`` (and matplotlib) the pictures of
+        :mod:`gausstest.plots` are embedded as base64 PNGs, else it says how to get them."""
+        return render_html(self.to_dict(), images=self._images() if images else None)
+
+    def _images(self) -> list[dict[str, str]] | str:
+        """Base64 PNGs for the HTML, or a sentence saying why there are none."""
+        from . import plots
+
+        if not plots.have_matplotlib():
+            return plots.PLOTS_HINT
+        if self.sample is None:
+            return "no pictures: this report keeps no sample"
+        return plots.png_images(self)
+
+    def plot(self, *, title: str | None = None):
+        """One matplotlib figure with every picture of :mod:`gausstest.plots` (radii
+        against chi2(d) and the Beta law, the worst direction, the worst coordinates, the
+        covariance spectrum, coverage by radius). Needs matplotlib (the ``plots`` extra)."""
+        from .plots import overview
+
+        return overview(self, title=title)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def __str__(self) -> str:
         return self.to_text()
@@ -243,13 +289,45 @@ class Report:
 # ------------------------------------------------------------------ renderers
 
 def _fmt(x: Any, digits: int = 4) -> str:
+    """A number as a person writes it: no "-0", values below 1e-12 in magnitude print as 0."""
     if x is None:
         return "-"
     if isinstance(x, float):
-        if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e5):
+        if abs(x) < 1e-12:
+            return "0"
+        if abs(x) < 1e-3 or abs(x) >= 1e5:
             return f"{x:.{digits - 1}e}"
         return f"{x:.{digits}g}"
     return str(x)
+
+
+_QUESTION_LABELS = {"prior_match": "prior match", "shape": "shape", "coverage": "coverage"}
+
+
+def _fmt_p(p: Any) -> str:
+    """A p-value as a person writes it: 3 significant digits, floored at PVALUE_FLOOR."""
+    if p is None:
+        return "-"
+    p = float(p)
+    if p <= PVALUE_FLOOR:
+        return f"< {PVALUE_FLOOR:.0e}"
+    return f"{p:.2g}" if p < 0.001 else f"{p:.3g}"
+
+
+def _question_rows(doc: dict) -> list[tuple[str, str, str, str, str]]:
+    """(label, VERDICT, p, hypothesis, tests) of each asked question, in report order."""
+    out = []
+    for name, q in (doc.get("questions") or {}).items():
+        if q is None:
+            continue
+        tests = ", ".join(q.get("rejected_tests") or []) or "none"
+        out.append((_QUESTION_LABELS.get(name, name), q["verdict"].upper(), _fmt_p(q["pvalue"]),
+                    q["hypothesis"], tests))
+    return out
+
+
+def _not_asked(doc: dict) -> list[str]:
+    return [_QUESTION_LABELS.get(k, k) for k, q in (doc.get("questions") or {}).items() if q is None]
 
 
 def _section(row: dict) -> str:
@@ -267,6 +345,28 @@ def _grouped(doc: dict) -> list[tuple[str, list[dict]]]:
     return out
 
 
+def _posterior_lines(doc: dict) -> list[str]:
+    """The VAE posterior block (text and Markdown share it), or nothing."""
+    post = doc.get("posterior")
+    if not post:
+        return []
+    d = post["d"]
+    act_b = sum(bool(x) for x in post["active_burda"])
+    act_c = sum(bool(x) for x in post["active_calibrated"])
+    kl = post["kl_per_dimension"]
+    out = ["", f"VAE posterior (n = {post['n']}, d = {d}): active units {act_b} of {d} "
+           f"(Burda et al.: Var(mu) > 0.01), {act_c} of {d} (Var(mu) > 1% of the aggregate "
+           f"variance); inactive: {post['inactive'] or 'none'}",
+           f"  KL(q(z_j|x) || N(0, 1)) averaged over x, nats: total {_fmt(post['kl_total'], 3)}; "
+           + ", ".join(f"{j}: {_fmt(float(k), 2)}" for j, k in enumerate(kl[:32]))
+           + (" ..." if len(kl) > 32 else ""),
+           f"  aggregate posterior: |mean| = {_fmt(float(np.linalg.norm(post['mean'])), 3)}, "
+           f"variances {_fmt(float(min(np.diag(post['covariance']))), 3)} to "
+           f"{_fmt(float(max(np.diag(post['covariance']))), 3)}, KL(N(mean, cov) || N(0, I)) = "
+           f"{_fmt(post['aggregate_kl'], 3)}"]
+    return out
+
+
 def render_json(doc: dict, indent: int | None = 2) -> str:
     return json.dumps(doc, indent=indent, allow_nan=False)
 
@@ -277,10 +377,21 @@ def render_text(doc: dict) -> str:
     if doc.get("source"):
         head = f"{doc['source']}: " + head
     lines.append(head)
-    lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']})")
+    lines.append("")
+    lines.append(f"questions (family-wise alpha = {doc['alpha']} over all {len(doc['results'])} "
+                 "results, closed testing):")
+    for label, verdict, p, hyp, tests in _question_rows(doc):
+        lines.append(f"  {label:<12} {verdict:<4}  p = {p:<8}  rejected: {tests}")
+    missing = _not_asked(doc)
+    if missing:
+        lines.append(f"  not asked: {', '.join(missing)}")
+    lines.append("")
+    lines.append(f"verdict: {doc['verdict'].upper()} (weighted Holm, alpha = {doc['alpha']}, "
+                 f"p = {_fmt_p(doc['verdict_pvalue'])})")
     lines.append("")
     lines.append("findings:")
     lines += [f"  - {f}" for f in doc["findings"]]
+    lines += _posterior_lines(doc)
     if doc.get("prior"):
         p = doc["prior"]
         lines.append("")
@@ -298,8 +409,8 @@ def render_text(doc: dict) -> str:
         for r in rows:
             mark = "  <- rejects" if r["rejected"] else ""
             lines.append(
-                f"  {r['test']:<{w}}  {_fmt(r['statistic']):>11}  {_fmt(r['pvalue'], 3):>9}  "
-                f"{_fmt(r['adjusted_pvalue'], 3):>9}  {_fmt(r['effect'], 3):>10}  "
+                f"  {r['test']:<{w}}  {_fmt(r['statistic']):>11}  {_fmt_p(r['pvalue']):>9}  "
+                f"{_fmt_p(r['adjusted_pvalue']):>9}  {_fmt(r['effect'], 3):>10}  "
                 f"{r['pvalue_method']}{mark}")
     if doc["skipped"]:
         lines.append("")
@@ -323,17 +434,28 @@ def render_text(doc: dict) -> str:
 
 def render_markdown(doc: dict) -> str:
     out = [f"# gausstest report{': ' + doc['source'] if doc.get('source') else ''}", "",
-           f"n = {doc['n']}, d = {doc['d']}; **verdict: {doc['verdict'].upper()}** "
-           f"(weighted Holm over {len(doc['results'])} results, alpha = {doc['alpha']})", "", "## Findings", ""]
+           f"n = {doc['n']}, d = {doc['d']}", "", "## Questions", "",
+           "| question | verdict | p-value | null hypothesis | rejected tests |", "|---|---|---:|---|---|"]
+    out += [f"| {label} | **{verdict}** | {p} | {hyp} | {tests} |"
+            for label, verdict, p, hyp, tests in _question_rows(doc)]
+    missing = _not_asked(doc)
+    out += ["", f"Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
+                "(weighted Holm, closed testing)." + (f" Not asked: {', '.join(missing)}."
+                                                       if missing else ""),
+            "", f"**Verdict: {doc['verdict'].upper()}** (p = {_fmt_p(doc['verdict_pvalue'])})",
+            "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
+    post = _posterior_lines(doc)
+    if post:
+        out += ["", "## VAE posterior", ""] + [f"- {x.strip()}" for x in post[1:]]
     for title, rows in _grouped(doc):
         out += ["", f"## {title}", "",
                 "| test | statistic | p-value | adj. p | effect | p-value method |",
                 "|---|---:|---:|---:|---:|---|"]
         for r in rows:
             name = f"**{r['test']}**" if r["rejected"] else r["test"]
-            out.append(f"| {name} | {_fmt(r['statistic'])} | {_fmt(r['pvalue'], 3)} | "
-                       f"{_fmt(r['adjusted_pvalue'], 3)} | {_fmt(r['effect'], 3)} | "
+            out.append(f"| {name} | {_fmt(r['statistic'])} | {_fmt_p(r['pvalue'])} | "
+                       f"{_fmt_p(r['adjusted_pvalue'])} | {_fmt(r['effect'], 3)} | "
                        f"{r['pvalue_info']['description']} |")
     if doc["skipped"]:
         out += ["", "## Skipped", ""] + [f"- {s['test']} [{s['null']}]: {s['reason']}"
@@ -343,20 +465,41 @@ def render_markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_html(doc: dict) -> str:
+_REJ = " class='rej'"
+
+
+def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> str:
+    """HTML of ``doc``; ``images`` ([{"name", "title", "png_base64"}], embedded as data
+    URIs so the page needs no network) or a sentence saying why there are none."""
     e = _html.escape
     colour = "#1a7f37" if doc["verdict"] == "pass" else "#cf222e"
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>gausstest report</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em}"
-        "td.num{text-align:right;font-variant-numeric:tabular-nums}tr.rej{background:#ffebe9}</style>",
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}tr.rej{background:#ffebe9}"
+        "div.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}"
+        "figure img{max-width:34em}</style>",
         "</head><body>",
         f"<h1>gausstest report{': ' + e(doc['source']) if doc.get('source') else ''}</h1>",
-        f"<p>n = {doc['n']}, d = {doc['d']}. Verdict: <strong style='color:{colour}'>"
-        f"{doc['verdict'].upper()}</strong> (weighted Holm, alpha = {doc['alpha']}).</p>",
+        f"<p>n = {doc['n']}, d = {doc['d']}.</p>",
+        "<h2>Questions</h2><table><tr><th>question</th><th>verdict</th><th>p-value</th>"
+        "<th>null hypothesis</th><th>rejected tests</th></tr>",
+        *[f"<tr{_REJ if verdict == 'FAIL' else ''}><td>{e(label)}</td>"
+          f"<td><strong>{verdict}</strong></td><td class='num'>{e(p)}</td><td>{e(hyp)}</td>"
+          f"<td>{e(tests)}</td></tr>" for label, verdict, p, hyp, tests in _question_rows(doc)],
+        "</table>",
+        f"<p>Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
+        "(weighted Holm, closed testing)."
+        + (f" Not asked: {e(', '.join(_not_asked(doc)))}." if _not_asked(doc) else "") + "</p>",
+        f"<p>Verdict: <strong style='color:{colour}'>"
+        f"{doc['verdict'].upper()}</strong> (p = {e(_fmt_p(doc['verdict_pvalue']))}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
     ]
+    post = _posterior_lines(doc)
+    if post:
+        parts += ["<h2>VAE posterior</h2><ul>", *[f"<li>{e(x.strip())}</li>" for x in post[1:]],
+                  "</ul>"]
     for title, rows in _grouped(doc):
         parts.append(f"<h2>{e(title)}</h2><table><tr><th>test</th><th>statistic</th>"
                      "<th>p-value</th><th>adj. p</th><th>effect</th><th>p-value method</th></tr>")
@@ -364,8 +507,8 @@ def render_html(doc: dict) -> str:
             cls = " class='rej'" if r["rejected"] else ""
             parts.append(
                 f"<tr{cls}><td>{e(r['test'])}</td><td class='num'>{_fmt(r['statistic'])}</td>"
-                f"<td class='num'>{_fmt(r['pvalue'], 3)}</td>"
-                f"<td class='num'>{_fmt(r['adjusted_pvalue'], 3)}</td>"
+                f"<td class='num'>{_fmt_p(r['pvalue'])}</td>"
+                f"<td class='num'>{_fmt_p(r['adjusted_pvalue'])}</td>"
                 f"<td class='num'>{_fmt(r['effect'], 3)}</td>"
                 f"<td>{e(r['pvalue_info']['description'])}</td></tr>")
         parts.append("</table>")
@@ -375,5 +518,13 @@ def render_html(doc: dict) -> str:
                   for s in doc["skipped"]]
         parts += [f"<li>{e(s)}</li>" for s in doc["notes"]]
         parts.append("</ul>")
+    if isinstance(images, str):
+        parts.append(f"<h2>Pictures</h2><p class='noplots'>{e(images)}</p>")
+    elif images:
+        parts.append("<h2>Pictures</h2><div class='plots'>")
+        parts += [f"<figure id='plot-{e(im['name'])}'><img alt='{e(im['title'])}' "
+                  f"src='data:image/png;base64,{im['png_base64']}'>"
+                  f"<figcaption>{e(im['title'])}</figcaption></figure>" for im in images]
+        parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

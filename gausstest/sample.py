@@ -157,8 +157,22 @@ class Sample:
 
     @cached_property
     def eigh(self) -> tuple[np.ndarray, np.ndarray]:
-        """Eigenvalues (ascending) and eigenvectors of :attr:`cov`."""
-        w, v = np.linalg.eigh(self.cov)
+        """Eigenvalues (ascending) and eigenvectors of :attr:`cov`.
+
+        Where the covariance overflows float64 (values beyond ~1e154), they are computed
+        on the data scaled by a power of two and scaled back: eigenvalues beyond float64
+        are inf, the eigenvectors exact.
+        """
+        cov = self.cov
+        if np.isfinite(cov).all():
+            w, v = np.linalg.eigh(cov)
+            return w, v
+        exponent = int(np.frexp(float(np.max(np.abs(self.data))))[1])
+        x = np.ldexp(self.data, -exponent)
+        c = x - x.mean(axis=0)
+        w, v = np.linalg.eigh((c.T @ c) / self.n)
+        with np.errstate(over="ignore"):
+            w = np.ldexp(w, 2 * exponent)
         return w, v
 
     @cached_property
@@ -271,7 +285,7 @@ class Sample:
             raise ExtremeValueError(
                 f"{code}: values up to {top:.3g} are too large for its statistic under the "
                 "standard null (squared distances overflow float64). Such a sample is not "
-                "N(0, I): prior_match says so for any finite values; the composite null "
+                "N(0, I): prior_moments says so for any finite values; the composite null "
                 "(null='gaussian') is scale free. Or rescale the data.")
 
     def prepared(self, null: str) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 import gausstest as gt
 from gausstest.battery import select_tests
 
-FAST = ["prior_match", "mardia_kurtosis", "radii", "henze_zirkler"]
+FAST = ["prior_moments", "mardia_kurtosis", "radii", "henze_zirkler"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_json_schema(gaussian_report):
         for key in ("test", "null", "statistic", "pvalue", "pvalue_method", "effect",
                     "adjusted_pvalue", "rejected", "pvalue_info", "details"):
             assert key in row
-        assert row["pvalue_method"] in ("asymptotic", "monte_carlo", "exact")
+        assert row["pvalue_method"] in ("asymptotic", "monte_carlo", "exact", "table")
 
 
 def test_verdict_adjustment_is_the_closed_weighted_holm(gaussian_report):
@@ -148,7 +148,7 @@ def test_weights_argument():
     pairs = [(r.test, r.null) for r in heavy.results]
     w = dict(zip(pairs, heavy.weights))
     assert w[("radii", "standard")] == w[("radii", "gaussian")] == 100.0
-    assert w[("prior_match", "standard")] == 3.0 and w[("henze_zirkler", "gaussian")] == 4.0
+    assert w[("prior_moments", "standard")] == 3.0 and w[("henze_zirkler", "gaussian")] == 4.0
     np.testing.assert_allclose(heavy.adjusted_pvalues, closed_verdict(
         [nl for _, nl in pairs], [r.pvalue for r in heavy.results], verdict_weights(pairs, custom)))
     with pytest.raises(ValueError, match="positive"):
@@ -195,7 +195,7 @@ def test_holm_controls_verdict():
 def test_null_selection():
     assert {n for _, n in select_tests(None, "standard")} == {"standard"}
     pairs = select_tests(["radii:gaussian", "prior_match"], "both")
-    assert pairs == [("radii", "gaussian"), ("prior_match", "standard")]
+    assert pairs == [("radii", "gaussian"), ("prior_moments", "standard")]  # alias
     assert ("radii", "gaussian") not in select_tests(None, "both", ignore=["radii:gaussian"])
     with pytest.raises(gt.UnknownTestError):
         select_tests(["nope"], "both")

@@ -62,14 +62,15 @@ class TestHenzeZirkler:
         naive_terms = np.exp(-hz_beta(300, 64) ** 2 * 128 / 2)
         assert naive_terms < 1e-15  # the naive T would round these away
 
-    def test_high_d_uses_monte_carlo(self, rng):
+    def test_high_d_uses_a_simulated_null(self, rng):
+        # the lognormal law is not valid at d = 64: the shipped table or Monte Carlo
         r = henze_zirkler(rng.standard_normal((200, 64)))
-        assert r.pvalue_method.method == "monte_carlo"
+        assert r.pvalue_method.method in ("table", "monte_carlo")
 
     def test_standard_null_uses_monte_carlo_and_sees_scale(self, rng):
         z = 1.3 * rng.standard_normal((200, 3))
         r = henze_zirkler(z, null="standard")
-        assert r.pvalue_method.method == "monte_carlo" and r.pvalue < 0.01
+        assert r.pvalue_method.method in ("table", "monte_carlo") and r.pvalue < 0.01
         assert henze_zirkler(z, null="gaussian").pvalue > 0.01
 
     def test_lognormal_agrees_with_monte_carlo(self, rng):

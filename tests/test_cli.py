@@ -12,7 +12,7 @@ import pytest
 from gausstest import example_path
 from gausstest.cli import main
 
-FAST = ["--select", "prior_match,mardia_kurtosis,radii"]
+FAST = ["--select", "prior_moments,mardia_kurtosis,radii"]
 
 
 @pytest.fixture

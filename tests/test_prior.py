@@ -63,7 +63,7 @@ def test_collapsed_dimension_named(rng):
     r = prior_match(z)
     assert r.pvalue < 1e-3 and r.details["collapsed_dimensions"] == [3]
     from gausstest.registry import REGISTRY
-    assert "dimension 3 has variance" in REGISTRY["prior_match"].finding(r)
+    assert "dimension 3 has variance" in REGISTRY["prior_moments"].finding(r)
 
 
 def test_mean_shift_and_correlation_named(rng):
@@ -71,7 +71,7 @@ def test_mean_shift_and_correlation_named(rng):
     z[:, 2] += 0.4
     z[:, 1] = 0.6 * z[:, 0] + 0.8 * z[:, 1]
     from gausstest.registry import REGISTRY
-    text = REGISTRY["prior_match"].finding(prior_match(z))
+    text = REGISTRY["prior_moments"].finding(prior_match(z))
     assert "dimension 2 has mean" in text and "dimensions 0 and 1 are correlated" in text
 
 

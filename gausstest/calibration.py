@@ -1,0 +1,348 @@
+"""Shipped null calibration: simulated null quantiles of the default battery over an (n, d) grid.
+
+The default battery's Monte Carlo nulls are simulated once, off the user's machine, by
+the committed, seeded and resumable script ``tests/calibration/make_tables.py``, with
+the same kernels and the same rule for the rows simulated (``min(n, cap)``) that
+:class:`~gausstest.pvalues.MonteCarlo` uses. Each grid cell keeps the mean and
+standard deviation of the simulated statistics and the standardized quantiles
+``(q - mean) / sd`` at fixed survival levels (:data:`LEVELS`); the table ships inside
+the package (``gausstest/data/calibration.npz``) and is loaded lazily.
+
+At (n, d) between grid points the null law is interpolated from the four surrounding
+cells, bilinearly in (log n, log d): the standardized quantile curves linearly, the
+standard deviation (and the mean, where every cell's mean is positive) geometrically,
+which is exact for statistics whose scale is a power of n and d. The p-value is the
+interpolated survival function at the observed statistic: log-linear between levels,
+and beyond the last level the table resolves (about 3/B) an exponential tail fitted to
+its last decade, floored at :data:`P_FLOOR`. The off-grid size and the agreement with
+fresh Monte Carlo are checked in ``tests/size/`` and ``tests/test_calibration.py``.
+
+:class:`Shipped` is the p-value method; :class:`~gausstest.pvalues.Auto` uses it
+wherever the table covers (test, null, options, n, d), and falls back to on-demand
+Monte Carlo (cached) elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Mapping
+
+import numpy as np
+
+from .pvalues import PValueMethod
+from .results import PValueInfo
+
+__all__ = [
+    "LEVELS", "P_FLOOR", "TABLE_FILE", "N_GRID", "D_GRID", "Shipped", "table_for",
+    "key_rows", "sim_rows", "canonical_options", "summarize", "cell_seed",
+]
+
+#: survival levels S at which each cell stores its standardized quantile (descending):
+#: the body every 0.01, the upper tail on a log scale down to 1e-5
+LEVELS = np.unique(np.concatenate([
+    [0.9999, 0.999, 0.995], np.arange(0.99, 0.5, -0.01), np.geomspace(0.5, 1e-5, 71),
+]))[::-1].copy()
+#: smallest p-value a shipped table reports (its tail beyond ~3/B is extrapolated)
+P_FLOOR = 1e-6
+#: packaged table (under gausstest/data)
+TABLE_FILE = "calibration.npz"
+#: the grids: n (rows used by the statistic) and d
+N_GRID: tuple[int, ...] = (10, 15, 20, 30, 50, 70, 100, 150, 200, 300, 400, 500, 700, 1000,
+                           2000, 5000, 20000)
+D_GRID: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 192,
+                           256, 384, 512)
+#: tests whose null law depends on n beyond the rows simulated (a tuning parameter that
+#: grows with n): their table is keyed by n itself, up to the largest grid n
+_KEYED_BY_N = {"henze_zirkler"}
+#: options each shipped test is calibrated at; a call with other values falls back to
+#: Monte Carlo. ``None`` as a value: any value is fine (the option does not change the
+#: compared quantity).
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "mardia_skewness": {"correction": None},
+    "mardia_kurtosis": {},
+    "henze_zirkler": {},  # beta and default_beta are checked in canonical_options
+    "energy": {},
+    "radii": {"statistic": "ad"},
+    "projections": {"statistic": "ad", "reduce": "max", "n_directions": None,
+                    "direction_seed": 0, "axes": True},
+    "coverage": {"k": 5, "n_reference": None, "max_n": 1000, "reference_seed": 0},
+}
+SHIPPED_TESTS = tuple(_DEFAULTS)
+
+
+def cell_seed(code: str, null: str, n: int, d: int) -> int:
+    """Seed of one grid cell's simulation (fixed, so the script reproduces the table)."""
+    import zlib
+
+    return int(np.random.SeedSequence([20261202, zlib.crc32(f"{code}:{null}".encode()), n, d])
+               .generate_state(1)[0])
+
+
+def sim_rows(spec: Any, n: int, d: int) -> int:
+    """Rows a null at (n, d) is simulated at: ``min(n, cap)``, as Monte Carlo does."""
+    return spec.sim_rows(n, d)
+
+
+def key_rows(spec: Any, n: int, d: int) -> int:
+    """The table's n coordinate for a sample of n rows: the rows simulated, except for
+    tests whose law depends on n itself beyond them (Henze-Zirkler's beta)."""
+    return n if spec.code in _KEYED_BY_N else sim_rows(spec, n, d)
+
+
+def canonical_options(code: str, n: int, d: int) -> dict[str, Any]:
+    """The options a grid cell is simulated with (what ``observe`` sets by default)."""
+    if code == "henze_zirkler":
+        from .charfun import hz_beta
+
+        return {"beta": hz_beta(n, d), "default_beta": True}
+    return {}
+
+
+def _options_match(code: str, opts: Mapping[str, Any], n: int, d: int) -> bool:
+    defaults = _DEFAULTS.get(code)
+    if defaults is None:
+        return False
+    if code == "henze_zirkler":
+        from .charfun import hz_beta
+
+        beta = opts.get("beta")
+        return bool(opts.get("default_beta")) and beta is not None and math.isclose(
+            float(beta), hz_beta(n, d), rel_tol=1e-12) and set(opts) <= {"beta", "default_beta"}
+    for key, value in opts.items():
+        if key not in defaults:
+            return False
+        want = defaults[key]
+        if want is not None and value != want:
+            return False
+    return True
+
+
+def summarize(stats: np.ndarray, two_sided: bool = False) -> tuple[float, float, np.ndarray]:
+    """Mean, sd and standardized quantiles at :data:`LEVELS` of simulated statistics.
+
+    Levels below 3/B (where fewer than three draws lie beyond) are NaN: the lookup
+    extrapolates there.
+    """
+    t = np.abs(stats) if two_sided else np.asarray(stats, dtype=float)
+    t = np.sort(t)
+    b = t.size
+    mean = float(t.mean())
+    sd = float(t.std(ddof=1))
+    if not sd > 0:
+        sd = max(abs(mean), 1.0) * 1e-12
+    q = np.quantile(t, 1.0 - LEVELS, method="linear")
+    z = (q - mean) / sd
+    z[LEVELS < 3.0 / b] = np.nan
+    return mean, sd, z
+
+
+@dataclass(frozen=True)
+class _Table:
+    code: str
+    null: str
+    n_grid: np.ndarray
+    d_grid: np.ndarray
+    b: np.ndarray        # (Nn, Nd) draws per cell, 0 = not simulated
+    mean: np.ndarray     # (Nn, Nd)
+    sd: np.ndarray       # (Nn, Nd)
+    z: np.ndarray        # (Nn, Nd, L) standardized quantiles
+    extra: Mapping[str, np.ndarray] | None = None  # per-cell extras (coverage pilot moments)
+
+    def covers(self, n: int, d: int) -> bool:
+        return self._cells(n, d) is not None
+
+    def _bracket(self, grid: np.ndarray, v: float) -> tuple[int, int, float] | None:
+        if v < grid[0] or v > grid[-1]:
+            return None
+        j = int(np.searchsorted(grid, v))
+        if grid[j] == v:
+            return j, j, 0.0
+        lo, hi = j - 1, j
+        w = (math.log(v) - math.log(grid[lo])) / (math.log(grid[hi]) - math.log(grid[lo]))
+        return lo, hi, w
+
+    def _cells(self, n: int, d: int):
+        bn = self._bracket(self.n_grid, n)
+        bd = self._bracket(self.d_grid, d)
+        if bn is None or bd is None:
+            return None
+        (n0, n1, wn), (d0, d1, wd) = bn, bd
+        cells = [(n0, d0, (1 - wn) * (1 - wd)), (n1, d0, wn * (1 - wd)),
+                 (n0, d1, (1 - wn) * wd), (n1, d1, wn * wd)]
+        cells = [c for c in cells if c[2] > 0]
+        if any(self.b[i, j] <= 0 for i, j, _ in cells):
+            return None
+        return cells
+
+    def quantiles(self, n: int, d: int) -> tuple[np.ndarray, int, list[tuple[int, int]]]:
+        """Interpolated null quantiles at :data:`LEVELS` (NaN where not resolved)."""
+        cells = self._cells(n, d)
+        assert cells is not None
+        w = np.array([c[2] for c in cells])
+        means = np.array([self.mean[i, j] for i, j, _ in cells])
+        sds = np.array([self.sd[i, j] for i, j, _ in cells])
+        mean = math.exp(w @ np.log(means)) if np.all(means > 0) else float(w @ means)
+        sd = math.exp(w @ np.log(sds))
+        z = sum(wk * self.z[i, j].astype(float) for (i, j, _), wk in zip(cells, w))
+        q = mean + sd * z
+        b = int(min(self.b[i, j] for i, j, _ in cells))
+        return q, b, [(int(self.n_grid[i]), int(self.d_grid[j])) for i, j, _ in cells]
+
+
+def survival(t: float, q: np.ndarray) -> tuple[float, bool]:
+    """p = S(t) from quantiles ``q`` at :data:`LEVELS`; also whether it was extrapolated."""
+    ok = np.isfinite(q)
+    s, qq = LEVELS[ok], np.maximum.accumulate(q[ok])
+    if t <= qq[0]:
+        return float(s[0]), False
+    if t <= qq[-1]:
+        k = int(np.searchsorted(qq, t, side="left"))  # qq[k-1] < t <= qq[k]
+        lo, hi = k - 1, k
+        if qq[hi] <= qq[lo]:
+            return float(s[hi]), False
+        f = (t - qq[lo]) / (qq[hi] - qq[lo])
+        return float(math.exp((1 - f) * math.log(s[lo]) + f * math.log(s[hi]))), False
+    # exponential tail through the last decade the table resolves
+    last = s.size - 1
+    ref = int(np.searchsorted(-s, -10.0 * s[last]))  # first level <= 10 x the last
+    ref = min(ref, last - 1)
+    span = qq[last] - qq[ref]
+    if span <= 0:
+        return P_FLOOR, True
+    rate = math.log(s[ref] / s[last]) / span
+    p = s[last] * math.exp(-rate * (t - qq[last]))
+    return float(max(p, P_FLOOR)), True
+
+
+_LOCK = threading.Lock()
+_TABLES: dict[tuple[str, str], _Table] | None = None
+
+
+def _load_tables() -> dict[tuple[str, str], _Table]:
+    global _TABLES
+    with _LOCK:
+        if _TABLES is not None:
+            return _TABLES
+        tables: dict[tuple[str, str], _Table] = {}
+        try:
+            ref = resources.files("gausstest") / "data" / TABLE_FILE
+            with resources.as_file(ref) as path, np.load(path, allow_pickle=False) as f:
+                for key in {k.rsplit("/", 1)[0] for k in f.files}:
+                    code, null = key.split(":")
+                    tables[(code, null)] = _Table(
+                        code=code, null=null, n_grid=f[f"{key}/n_grid"], d_grid=f[f"{key}/d_grid"],
+                        b=f[f"{key}/b"], mean=f[f"{key}/mean"], sd=f[f"{key}/sd"], z=f[f"{key}/z"],
+                        extra={k.rsplit("/", 1)[1]: f[k] for k in f.files
+                               if k.startswith(key + "/") and k.rsplit("/", 1)[1] == "moments"},
+                    )
+        except (FileNotFoundError, OSError, KeyError, ValueError):
+            tables = {}
+        _TABLES = tables
+        return tables
+
+
+def table_for(code: str, null: str) -> _Table | None:
+    """The shipped table of (test, null), or None."""
+    return _load_tables().get((code, null))
+
+
+def coverage_moments(n_used: int, m: int, d: int, k: int, seed: int) -> np.ndarray | None:
+    """Shipped pilot moments of the coverage statistics at a grid cell (default options),
+    or None: the values the seeded pilot computes, so shipped and computed agree."""
+    if m != n_used or k != 5 or seed != 0:
+        return None
+    table = table_for("coverage", "standard")
+    if table is None or not table.extra or "moments" not in table.extra:
+        return None
+    i = np.flatnonzero(table.n_grid == n_used)
+    j = np.flatnonzero(table.d_grid == d)
+    if not (i.size and j.size) or table.b[i[0], j[0]] <= 0:
+        return None
+    mom = np.array(table.extra["moments"][i[0], j[0]], dtype=float)
+    return mom if np.isfinite(mom).all() else None
+
+
+def applies(spec: Any, n: int, d: int, null: str, opts: Mapping[str, Any]) -> bool:
+    """Does the shipped table calibrate this call (test, null, options, n, d)?"""
+    table = table_for(spec.code, null)
+    if table is None or not _options_match(spec.code, opts, n, d):
+        return False
+    return table.covers(key_rows(spec, n, d), d)
+
+
+@dataclass(frozen=True)
+class Shipped(PValueMethod):
+    """p-value from the shipped null table (see the module docstring)."""
+
+    def compute(self, spec, observed, n, d, null, options, seed):
+        if not applies(spec, n, d, null, options):
+            raise ValueError(
+                f"no shipped null table covers {spec.code} under null={null!r} at n = {n}, "
+                f"d = {d} with these options; use method='monte_carlo'")
+        table = table_for(spec.code, null)
+        key = key_rows(spec, n, d)
+        q, b, cells = table.quantiles(key, d)
+        t = abs(observed) if spec.two_sided else observed
+        p, extrapolated = survival(float(t), q)
+        rows = sim_rows(spec, n, d)
+        at = ("at the grid point " if len(cells) == 1 else
+              "interpolated (bilinear in log n, log d, standardized quantiles) from "
+              f"{len(cells)} grid cells ")
+        cell_txt = ", ".join(f"({cn}, {cd})" for cn, cd in cells)
+        where = f"n = {rows}" + ("" if rows == n else " rows (the null law is n-stable beyond)")
+        fitted = ", each fitted and whitened" if null == "gaussian" else ""
+        desc = (f"shipped null table: >= {b} N(0, I) samples per cell at {where}, d = {d}"
+                f"{fitted}; {at}{cell_txt}")
+        if extrapolated:
+            desc += f"; beyond the simulated tail: exponential extrapolation, floored at {P_FLOOR:g}"
+        q95 = float(np.interp(0.05, LEVELS[::-1], q[::-1]))
+        return p, PValueInfo(method="table", description=desc, n_resamples=b, seed=None,
+                             n_simulated=rows, cache="shipped", null_quantile_95=q95)
+
+
+def fill_cache(
+    n: int, d: int, *, tests: list[str] | None = None, null: str = "both", seed: int = 0,
+    out: Any = None,
+) -> list[tuple[str, str, str]]:
+    """Simulate and cache, ahead of time, every Monte Carlo null that ``assess`` would need
+    at (n, d) and that no shipped table or exact law covers (``gausstest calibrate``).
+
+    Returns (code, null, what) for each test and null: "law", "table", "cached" or "built".
+    """
+    from .battery import DEFAULT_BATTERY, MAX_QUADRATIC_N, select_tests
+    from .pvalues import MonteCarlo, simulate_null, stream_seed
+    from .registry import get_spec
+
+    done = []
+    for code, nul in select_tests(tests if tests else list(DEFAULT_BATTERY), null):
+        spec = get_spec(code)
+        rows = n
+        if spec.quadratic and rows > MAX_QUADRATIC_N:
+            rows = MAX_QUADRATIC_N
+        limit = spec.subsample_above(d) if spec.subsample_above is not None else None
+        if limit is not None and rows > limit:
+            rows = limit
+        if rows < spec.min_n(d, nul) or (nul == "gaussian" and rows <= d + 1):
+            done.append((code, nul, "too few rows"))
+            continue
+        opts = canonical_options(code, rows, d)
+        if spec.asymptotic is not None and (
+                spec.asymptotic_valid is None or spec.asymptotic_valid(rows, d, nul, opts)):
+            what = "law"
+        elif spec.code == "prior_match" or spec.code == "prior_moments":
+            what = "law"  # exact draws of its sufficient statistics: instant
+        elif applies(spec, rows, d, nul, opts):
+            what = "table"
+        else:
+            n_sim = spec.sim_rows(rows, d, opts)
+            b = MonteCarlo().n_resamples or spec.resamples(n_sim, d)
+            _, state = simulate_null(spec, n_sim, d, nul, opts, b,
+                                     stream_seed(seed, f"{code}:{nul}"))
+            what = "cached" if state == "hit" else "built"
+        done.append((code, nul, what))
+        if out is not None:
+            print(f"{code:<18} {nul:<9} {what}", file=out, flush=True)
+    return done

@@ -1,0 +1,703 @@
+"""Diagnoses: what is wrong with a sample, one record per cause.
+
+:func:`diagnose` reads a report's results (which tests rejected) and the sample's moments,
+and returns :class:`Diagnosis` records: the question a cause belongs to, the rejected tests
+that support it, its kind, the dimensions or the direction involved, a magnitude, and the
+calibrated check that named it. Renderers only render ``Diagnosis.text``.
+
+How causes are found, and why they are not noise
+------------------------------------------------
+Every cause is named by a check of its own, calibrated at this (n, d) at the false-alarm
+level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
+
+* **covariance spectrum** (collapsed, shrunk, inflated directions, correlation): the
+  eigenvalues of the MLE covariance S against the band of N(0, I) at this (n, d). Under
+  N(0, I), n S ~ Wishart(n - 1, I); the laws of its smallest and largest eigenvalues are
+  simulated exactly (Bartlett decomposition, :func:`spectral_null`), so the band is the
+  finite-n Marchenko-Pastur band with its Tracy-Widom edge fluctuations, not the limit
+  edges (1 +- sqrt(d/n))^2. The overall scale c is the mean of the eigenvalues inside the
+  band (found iteratively, so one collapsed or inflated direction does not move it); an
+  eigenvalue is named when lambda / c falls beyond the simulated extreme at level
+  DIAGNOSIS_LEVEL. A direction is "axis-aligned" when one coordinate carries >= 80% of its
+  loading, and is then named as that dimension.
+* **scale**: c against 1, from tr(n S) ~ chi2((n - 1) d) restricted to the in-band
+  eigenvalues (two-sided).
+* **location**: n sum_k (v_k' mean)^2 / max(lambda_k, c) against chi2(d): the mean measured
+  in the sample's own spread (a collapsed direction does not turn a tiny offset into a
+  "shift"; an inflated one does not hide one).
+* **correlation**: the largest |r| of the covariance with its named directions replaced by
+  the scale c (Fisher z, Bonferroni over the d(d-1)/2 pairs), so a correlation that a
+  collapsed direction already explains is not named twice.
+* **tails / shell** (shape): Mardia's b2 of the whitened residuals against its exact null
+  mean and variance; a low b2 is a *shell* when the radial spread is far below what the
+  coordinates' own kurtosis implies (independent light-tailed coordinates give
+  var ||y||^2 = d (2 + mean excess kurtosis)), and *light tails* otherwise.
+* **skew**: per-coordinate sample skewness of the standardized coordinates (z = g1 / its
+  delta-method sd sqrt((m6 - 6 m4 + 9) / n), which is sqrt(6 / n) for a Gaussian and larger
+  for heavy tails; Bonferroni over d).
+* Heavy tails widen the noise of every second-moment check: the spectral band (on the log
+  scale), the scale test and the correlation test are widened by Mardia's kurtosis ratio
+  b2 / (d (d + 2)) when it exceeds 1 (:func:`kurtosis_factor`), so a heavy-tailed sample is
+  called heavy-tailed, not also "correlated" or "scale off".
+* **clusters**: along every axis, every named direction and the projections test's worst
+  direction: excess kurtosis significantly negative (z = g2 / sqrt(24/n), one-sided,
+  Bonferroni over the candidates) *and* bimodal (bimodality coefficient > 5/9 or two clear
+  modes in a histogram).
+* **holes / off-prior mass**: a rejected coverage test that no moment cause explains, with
+  its coverage (or precision) deficit beyond the critical z and its Monte Carlo p-value at
+  its floor 1 / (B + 1).
+
+A cause is reported only while the question it belongs to fails, except collapsed
+directions, which matter for sampling even when the battery passes. When the battery fails
+and no check names a cause, one record says so (kind "unexplained") instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Sequence
+
+import numpy as np
+from scipy import stats
+
+from .results import TestResult, jsonable
+
+__all__ = ["Diagnosis", "diagnose", "spectral_null", "spectrum", "DIAGNOSIS_LEVEL", "KINDS",
+           "describe_number", "kurtosis_factor"]
+
+#: false-alarm level of each check that names a cause (per check, per sample). It is small
+#: because a sample that fails by chance is extreme in some statistic, and a check of a
+#: similar quantity at a level near the tests' own would then name a cause at noise level
+#: (tests/diagnosis_null.py measures how often: the issue's bar is 10% of chance failures)
+DIAGNOSIS_LEVEL = 1e-4
+
+#: kind -> the question it answers
+KINDS: dict[str, str] = {
+    "collapsed": "prior_match", "shrunk": "prior_match", "inflated": "prior_match",
+    "scale": "prior_match", "location": "prior_match", "correlation": "prior_match",
+    "inactive_units": "prior_match",
+    "heavy_tails": "shape", "light_tails": "shape", "skew": "shape", "clusters": "shape",
+    "shell": "shape",
+    "hole": "coverage", "off_prior_mass": "coverage",
+    "unexplained": "prior_match",
+}
+
+#: kind -> tests whose rejection supports it (a rejected "code:null" in this set is listed)
+_SUPPORT: dict[str, set[str]] = {
+    "moments": {"prior_moments", "marginals", "projections", "energy", "henze_zirkler", "mmd",
+                "cramer_wold", "mean_zero", "covariance_identity", "radii", "coverage"},
+    "tails": {"mardia_kurtosis", "radii", "henze_zirkler", "marginals", "projections", "energy",
+              "pairwise_distances", "mmd", "cramer_wold", "doornik_hansen", "royston", "coverage"},
+    "skew": {"mardia_skewness", "marginals", "projections", "henze_zirkler", "energy",
+             "doornik_hansen", "royston", "mmd", "cramer_wold"},
+    "clusters": {"projections", "marginals", "mardia_kurtosis", "henze_zirkler", "energy", "radii",
+                 "coverage", "pairwise_distances", "mmd", "cramer_wold", "prior_moments",
+                 "doornik_hansen", "royston"},
+    "coverage": {"coverage", "radii", "energy", "henze_zirkler", "mmd", "cramer_wold"},
+}
+_KIND_SUPPORT = {
+    "collapsed": "moments", "shrunk": "moments", "inflated": "moments", "scale": "moments",
+    "location": "moments", "correlation": "moments", "heavy_tails": "tails",
+    "light_tails": "tails", "shell": "tails", "skew": "skew", "clusters": "clusters",
+    "hole": "coverage", "off_prior_mass": "coverage",
+}
+
+#: a direction is named as a coordinate when that coordinate carries this share of it
+AXIS_SHARE = 0.8
+#: below this fraction of the scale, a direction below the band is "collapsed" (inactive),
+#: above it "shrunk"
+COLLAPSED_RATIO = 0.1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Diagnosis:
+    """One cause: what, where, how large, which question, which tests and check support it."""
+
+    kind: str
+    question: str
+    #: rejected results ("code:null") that this cause explains
+    tests: tuple[str, ...]
+    #: the calibrated check that named it, and its p-value at this (n, d)
+    check: str
+    pvalue: float
+    #: coordinates involved (axis-aligned causes, or the largest loadings of a direction)
+    dimensions: tuple[int, ...] = ()
+    #: unit loading vector of the direction, when the cause lives along one
+    direction: tuple[float, ...] | None = None
+    magnitude: float | None = None
+    magnitude_name: str = ""
+    text: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({
+            "kind": self.kind, "question": self.question, "tests": list(self.tests),
+            "check": self.check, "pvalue": self.pvalue, "dimensions": list(self.dimensions),
+            "direction": None if self.direction is None else list(self.direction),
+            "magnitude": self.magnitude, "magnitude_name": self.magnitude_name,
+            "text": self.text, **({"details": self.extra} if self.extra else {}),
+        })
+
+
+# ------------------------------------------------------------------ number formatting
+
+def describe_number(x: float, digits: int = 3) -> str:
+    """A number as a person writes it: ``digits`` significant digits, no "-0", no 1e-16
+    noise (values below 1e-12 in magnitude print as 0)."""
+    if x is None or not np.isfinite(x):
+        return str(x)
+    x = float(x)
+    if abs(x) < 1e-12:
+        return "0"
+    if abs(x) >= 1e5 or abs(x) < 1e-3:
+        return f"{x:.{digits - 1}e}"
+    text = f"{x:.{digits}g}"
+    return "0" if text in ("-0", "0") else text
+
+
+_num = describe_number
+
+
+def _direction_text(v: np.ndarray, k: int = 3) -> str:
+    v = np.asarray(v, dtype=float)
+    top = [j for j in np.argsort(-np.abs(v))[:k] if abs(v[j]) >= 0.05]
+    terms = " ".join(f"{v[j]:+.2f}*z[{j}]" for j in top)
+    return terms + (" ..." if np.sum(v[top] ** 2) < 0.95 else "")
+
+
+def _orient(v: np.ndarray) -> np.ndarray:
+    """Sign convention: the largest loading is positive."""
+    j = int(np.argmax(np.abs(v)))
+    return v if v[j] >= 0 else -v
+
+
+def _axis(v: np.ndarray) -> int | None:
+    j = int(np.argmax(np.abs(v)))
+    return j if v[j] ** 2 >= AXIS_SHARE else None
+
+
+def _top_dims(v: np.ndarray) -> tuple[int, ...]:
+    order = np.argsort(-np.abs(v))
+    keep, mass = [], 0.0
+    for j in order:
+        keep.append(int(j))
+        mass += v[j] ** 2
+        if mass >= 0.8 or len(keep) >= 5:
+            break
+    return tuple(keep)
+
+
+# ------------------------------------------------------------------ covariance spectrum
+
+def _resamples(d: int) -> int:
+    return 4000 if d <= 64 else 2000 if d <= 128 else 1000
+
+
+@lru_cache(maxsize=64)
+def spectral_null(n: int, d: int, b: int | None = None, seed: int = 20261202
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact simulated laws of the smallest and largest eigenvalue of the MLE covariance of
+    N(0, I) samples of size n in dimension d (sorted arrays of ``b`` draws each).
+
+    n S ~ Wishart(n - 1, I) = L L' with L lower triangular, L_ii^2 ~ chi2(n - i),
+    L_ij ~ N(0, 1) below the diagonal (Bartlett), so a draw costs O(d^3), not O(n d^2).
+    Seeded: the band is a fixed function of (n, d).
+    """
+    b = _resamples(d) if b is None else int(b)
+    rng = np.random.default_rng([seed, n, d])
+    lo, hi = np.empty(b), np.empty(b)
+    chunk = max(1, min(b, 2_000_000 // max(1, d * d)))
+    tril = np.tril_indices(d, -1)
+    for s in range(0, b, chunk):
+        m = min(chunk, b - s)
+        low = np.zeros((m, d, d))
+        idx = np.arange(d)
+        low[:, idx, idx] = np.sqrt(rng.chisquare(np.maximum(n - 1 - idx, 1e-9), size=(m, d)))
+        low[:, tril[0], tril[1]] = rng.standard_normal((m, tril[0].size))
+        w = np.linalg.eigvalsh(low @ np.swapaxes(low, 1, 2)) / n
+        lo[s:s + m], hi[s:s + m] = w[:, 0], w[:, -1]
+    lo.sort()
+    hi.sort()
+    return lo, hi
+
+
+def _p_low(x: float, lo: np.ndarray) -> float:
+    return (1.0 + np.searchsorted(lo, x, side="right")) / (lo.size + 1.0)
+
+
+def _p_high(x: float, hi: np.ndarray) -> float:
+    return (1.0 + hi.size - np.searchsorted(hi, x, side="left")) / (hi.size + 1.0)
+
+
+def kurtosis_factor(sample) -> float:
+    """max(1, b2 / (d (d + 2))): Mardia's kurtosis of the whitened residuals relative to a
+    Gaussian's. For elliptical laws the sampling variances of covariances and correlations
+    grow by this factor (Muirhead 1982, sect. 1.6), so the noise bands of the moment checks
+    are widened by it; it is ~1 under normality and never narrows them."""
+    try:
+        sample.require_composite()
+        y = sample.whitened
+    except Exception:  # noqa: BLE001 - singular: standardized live coordinates instead
+        sd = np.sqrt(np.clip(np.diag(sample.cov), 0.0, None))
+        live = sd > 1e-12 * max(float(sd.max()), 1e-300)
+        if not live.any():
+            return 1.0
+        y = sample.centered[:, live] / sd[live]
+    dd = y.shape[1]
+    r2 = np.einsum("ij,ij->i", y, y)
+    return max(1.0, float(np.mean(r2 ** 2)) / (dd * (dd + 2)))
+
+
+def spectrum(sample, level: float = DIAGNOSIS_LEVEL, kurtosis: float = 1.0) -> dict[str, Any]:
+    """The covariance spectrum against the N(0, I) band at (n, d).
+
+    Returns a dict: ``eigenvalues`` (ascending), ``vectors``, ``scale`` c (mean of the
+    in-band eigenvalues), ``band`` (the lower and upper edges times c at ``level``),
+    ``outliers``: [(index, side "low"/"high", p-value)], ``scale_pvalue`` (c against 1),
+    ``lower_band`` False when n - 1 < d (the smallest eigenvalues are 0 under N(0, I) too).
+    ``kurtosis`` (:func:`kurtosis_factor`) widens the band for heavy-tailed samples: a ratio
+    lambda / c is compared on the log scale shrunk by sqrt(kurtosis).
+    """
+    n, d = sample.n, sample.d
+    shrink = 1.0 / np.sqrt(max(1.0, kurtosis))
+    lo, hi = spectral_null(n, d)
+    # an eigenvalue is named beyond the simulated extremes: at level max(level, 1 / (B + 1))
+    level = max(level, 1.0 / (lo.size + 1))
+    lam, vec = sample.eigh
+    lam = np.clip(lam, 0.0, None)
+    lower_band = n - 1 >= d
+    inside = np.ones(d, bool)
+    out: list[tuple[int, str, float]] = []
+    c = float(lam.mean())
+    for _ in range(d + 1):
+        c = float(lam[inside].mean()) if inside.any() else float(lam.mean())
+        c = max(c, np.finfo(float).tiny)
+        out = []
+        for k in range(d):
+            ratio = float(np.exp(np.log(max(lam[k] / c, 1e-300)) * shrink))
+            ph = _p_high(ratio, hi)
+            pl = _p_low(ratio, lo) if lower_band else 1.0
+            if pl <= level:
+                out.append((k, "low", pl))
+            elif ph <= level:
+                out.append((k, "high", ph))
+        new = np.ones(d, bool)
+        new[[k for k, _, _ in out]] = False
+        if (new == inside).all():
+            break
+        inside = new
+    m = int(inside.sum())
+    if m:
+        # tr(n S) ~ chi2((n - 1) m) under N(0, I); its variance grows by the kurtosis
+        # factor for elliptical laws: a scaled chi2 with the same mean
+        t = n * float(lam[inside].sum()) / max(1.0, kurtosis)
+        dof = (n - 1) * m / max(1.0, kurtosis)
+        p_scale = float(min(1.0, 2 * min(stats.chi2.cdf(t, dof), stats.chi2.sf(t, dof))))
+    else:
+        p_scale = 1.0
+    q_lo = lo[max(0, int(np.floor(level * (lo.size + 1))) - 1)]
+    q_hi = hi[min(hi.size - 1, hi.size - int(np.floor(level * (hi.size + 1))))]
+    return {"eigenvalues": lam, "vectors": vec, "scale": c, "outliers": out,
+            "scale_pvalue": p_scale, "band": (float(q_lo * c) if lower_band else 0.0,
+                                              float(q_hi * c)),
+            "null_band": (float(q_lo) if lower_band else 0.0, float(q_hi)),
+            "lower_band": lower_band, "resamples": int(lo.size), "kurtosis": float(kurtosis)}
+
+
+# ------------------------------------------------------------------ 1-D shape helpers
+
+def _shape(v: np.ndarray) -> tuple[float, float, float, float]:
+    """(mean, sd, skewness g1, excess kurtosis g2) of a 1-D sample."""
+    m = float(v.mean())
+    sd = float(v.std())
+    if sd <= 0:
+        return m, 0.0, 0.0, 0.0
+    c = (v - m) / sd
+    return m, sd, float((c ** 3).mean()), float((c ** 4).mean() - 3.0)
+
+
+def _bimodal(v: np.ndarray) -> tuple[bool, float, float, int]:
+    """(looks bimodal, bimodality coefficient, excess kurtosis, modes) of a projection."""
+    from .pairdist import count_modes
+
+    n = v.size
+    _, _, g1, g2 = _shape(v)
+    bc = (g1 ** 2 + 1) / (g2 + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))) if n > 3 else 0.0
+    modes = 1
+    if n >= 100:
+        lo, hi = np.quantile(v, [0.01, 0.99])
+        # a range at the rounding level of its ends (one cell of 1e18 centres the rest
+        # near 1e16) cannot hold 30 bins: numpy raises (issue 10)
+        if hi - lo > 1e-9 * max(abs(lo), abs(hi)) and np.isfinite(hi - lo):
+            hist, _ = np.histogram(v, bins=30, range=(lo, hi))
+            modes = count_modes(hist.astype(float))
+    return (bc > 5 / 9 or modes >= 2), float(bc), g2, modes
+
+
+# ------------------------------------------------------------------ the diagnosis
+
+def _label(r: TestResult) -> str:
+    return f"{r.test}:{r.null}"
+
+
+def _support(kind: str, rejected: Sequence[TestResult]) -> tuple[str, ...]:
+    pool = _SUPPORT[_KIND_SUPPORT[kind]]
+    return tuple(_label(r) for r in rejected if r.test in pool)
+
+
+def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
+             questions: dict | None = None, level: float = DIAGNOSIS_LEVEL
+             ) -> tuple[Diagnosis, ...]:
+    """The causes behind a report's rejections, one record per cause.
+
+    Parameters
+    ----------
+    sample : gausstest.Sample
+    results, rejected : the report's results and whether each was rejected at
+        family-wise level alpha
+    questions : the report's answers (:func:`gausstest.questions.answer_questions`); a
+        cause is named only while its question fails (collapsed directions always). None:
+        every question counts as failed when some result is rejected.
+    level : false-alarm level of each check
+
+    Returns
+    -------
+    tuple of Diagnosis, causes first by question (prior match, shape, coverage).
+    """
+    n, d = sample.n, sample.d
+    rej = [r for r, x in zip(results, rejected) if x]
+    any_fail = bool(rej)
+    if questions is None:
+        failing = {"prior_match": any_fail, "shape": any_fail, "coverage": any_fail}
+    else:
+        pm = questions.get("prior_match")
+        base = any_fail if pm is None else pm.verdict == "fail"
+        # a question not asked: its causes may still explain a prior-match failure, except
+        # prior match itself (null="gaussian" does not ask about location and scale)
+        failing = {k: (q.verdict == "fail" if q is not None else
+                       (False if k == "prior_match" else base)) for k, q in questions.items()}
+    records: list[Diagnosis] = []
+
+    # -- the covariance spectrum: collapsed, shrunk, inflated directions, scale ----------
+    kfac = kurtosis_factor(sample)
+    sp = spectrum(sample, level, kfac)
+    lam, vec, c = sp["eigenvalues"], sp["vectors"], sp["scale"]
+    band = sp["band"]
+    band_text = f"noise band at this n, d: [{_num(band[0])}, {_num(band[1])}]"
+    collapsed_axes: list[tuple[int, float, float]] = []
+    named_dirs: list[np.ndarray] = []
+    cluster_candidates: list[tuple[str, np.ndarray]] = []
+    moment_causes = False
+    for k, side, p in sp["outliers"]:
+        v = _orient(vec[:, k])
+        ax = _axis(v)
+        named_dirs.append(v)
+        ratio = lam[k] / c
+        if side == "low" and ratio < COLLAPSED_RATIO:
+            if ax is not None:
+                collapsed_axes.append((ax, float(sample.cov[ax, ax]), p))
+                continue
+            records.append(Diagnosis(
+                kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
+                check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
+                direction=tuple(float(x) for x in v), magnitude=float(lam[k]),
+                magnitude_name="variance along the direction",
+                text=(f"collapsed direction {_direction_text(v)}: variance {_num(lam[k])} along it "
+                      f"({band_text}); decoding z ~ N(0, I) feeds the decoder values along it "
+                      "that it never saw"),
+                extra={"loading": {f"z[{j}]": float(v[j]) for j in _top_dims(v)}}))
+            continue
+        if side == "high" or ax is None:
+            cluster_candidates.append(("direction", v))
+        if not (failing["prior_match"] and any_fail):
+            continue
+        moment_causes = True
+        if ax is not None:
+            kind = "shrunk" if side == "low" else "inflated"
+            var = float(sample.cov[ax, ax])
+            records.append(Diagnosis(
+                kind=kind, question="prior_match", tests=_support(kind, rej),
+                check="covariance spectrum", pvalue=p, dimensions=(ax,),
+                direction=tuple(float(x) for x in v), magnitude=var,
+                magnitude_name="variance of the dimension",
+                text=(f"dimension {ax} has variance {_num(var)}: "
+                      f"{'shrunk' if side == 'low' else 'inflated'} beyond noise "
+                      f"({band_text}; the prior has 1)")))
+        else:
+            sd = np.sqrt(np.clip(np.diag(sample.cov), 1e-300, None))
+            top = _top_dims(v)[:2]
+            if any(x.kind == "correlation" and set(x.dimensions[:2]) == set(top)
+                   for x in records):
+                continue  # the other end of the same correlation
+            r = float(sample.cov[top[0], top[1]] / (sd[top[0]] * sd[top[1]])) if len(top) > 1 \
+                else 0.0
+            records.append(Diagnosis(
+                kind="correlation", question="prior_match", tests=_support("correlation", rej),
+                check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
+                direction=tuple(float(x) for x in v), magnitude=float(lam[k]),
+                magnitude_name="variance along the direction",
+                text=(f"correlated dimensions: the direction {_direction_text(v)} has variance "
+                      f"{_num(lam[k])} ({band_text})"
+                      + (f"; dimensions {top[0]} and {top[1]} have r = {r:+.2f}"
+                         if len(top) > 1 else "") + "; the prior's coordinates are independent")))
+    if collapsed_axes:
+        dims = tuple(sorted(j for j, _, _ in collapsed_axes))
+        var = {j: v for j, v, _ in collapsed_axes}
+        listed = ", ".join(f"{j} ({_num(var[j])})" for j in dims[:12])
+        more = f" and {len(dims) - 12} more" if len(dims) > 12 else ""
+        head = (f"dimension {dims[0]} has variance {_num(var[dims[0]])}: collapsed (inactive)"
+                if len(dims) == 1 else
+                f"dimensions {listed}{more} (variances) are collapsed (inactive)")
+        records.insert(0, Diagnosis(
+            kind="collapsed", question="prior_match", tests=_support("collapsed", rej),
+            check="covariance spectrum", pvalue=max(p for _, _, p in collapsed_axes),
+            dimensions=dims, magnitude=max(var.values()), magnitude_name="largest variance",
+            text=(f"{head}, far below the {band_text}; decoding z ~ N(0, I) along "
+                  f"{'it' if len(dims) == 1 else 'them'} feeds the decoder values it never saw"),
+            extra={"variances": {str(j): var[j] for j in dims}}))
+    if not any_fail:
+        return tuple(records)
+
+    if failing["prior_match"] and sp["scale_pvalue"] <= level:
+        moment_causes = True
+        sd_ratio = float(np.sqrt(c))
+        records.append(Diagnosis(
+            kind="scale", question="prior_match", tests=_support("scale", rej),
+            check="trace of the in-band covariance vs chi2((n - 1) d)", pvalue=sp["scale_pvalue"],
+            magnitude=sd_ratio, magnitude_name="sd relative to the prior's",
+            text=(f"scale off: the sample's spread is {_num(sd_ratio)} x the prior's sd (average "
+                  f"variance {_num(c)} over the {d - len(sp['outliers'])} directions inside the "
+                  "band; the prior has 1)")))
+
+    # -- location -----------------------------------------------------------------------
+    mean = sample.mean
+    if failing["prior_match"]:
+        proj = vec.T @ mean
+        stat = n * float(np.sum(proj ** 2 / np.maximum(lam, c)))
+        p_loc = float(stats.chi2.sf(stat, d))
+        if p_loc <= level:
+            moment_causes = True
+            sd = np.sqrt(np.maximum(np.diag(sample.cov), c))
+            j = int(np.argmax(np.abs(mean) / sd))
+            norm = float(np.sqrt(mean @ mean))
+            records.append(Diagnosis(
+                kind="location", question="prior_match", tests=_support("location", rej),
+                check="n mean' S+^{-1} mean vs chi2(d)", pvalue=p_loc, dimensions=(j,),
+                direction=tuple(float(x) for x in mean / norm), magnitude=norm,
+                magnitude_name="|mean|",
+                text=(f"mean shifted: |mean| = {_num(norm)} (largest along dimension {j}: "
+                      f"{mean[j]:+.3g}); the prior's mean is 0")))
+
+    # -- correlation the spectrum did not already name -----------------------------------
+    if failing["prior_match"] and d > 1 and not any(r.kind == "correlation" for r in records):
+        clean_lam = lam.copy()
+        for k, _, _ in sp["outliers"]:
+            clean_lam[k] = c
+        cov = (vec * clean_lam) @ vec.T
+        sd = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+        corr = cov / np.outer(sd, sd)
+        np.fill_diagonal(corr, 0.0)
+        i, j = divmod(int(np.argmax(np.abs(corr))), d)
+        r = float(np.clip(corr[i, j], -0.999999, 0.999999))
+        pairs = d * (d - 1) / 2
+        zf = np.sqrt(max(n - 3, 1) / kfac) * np.arctanh(abs(r))
+        p_corr = float(min(1.0, pairs * 2 * stats.norm.sf(zf)))
+        if p_corr <= level:
+            moment_causes = True
+            records.append(Diagnosis(
+                kind="correlation", question="prior_match", tests=_support("correlation", rej),
+                check="largest |r| (Fisher z, Bonferroni over pairs)", pvalue=p_corr,
+                dimensions=(i, j), magnitude=r, magnitude_name="correlation r",
+                text=(f"dimensions {i} and {j} are correlated (r = {r:+.2f}); the prior's "
+                      "coordinates are independent")))
+
+    # -- shape: clusters, tails, shell, skew ---------------------------------------------
+    sd_all = np.sqrt(np.clip(np.diag(sample.cov), 0.0, None))
+    live = sd_all > 1e-12 * max(float(sd_all.max()), 1e-300)
+    std = np.zeros_like(sample.data)
+    std[:, live] = (sample.data[:, live] - sample.mean[live]) / sd_all[live]
+    shape_ok = failing["shape"] or failing["prior_match"]
+    cluster_dims: set[int] = set()
+    if shape_ok:
+        for j in np.flatnonzero(live):
+            e = np.zeros(d)
+            e[j] = 1.0
+            cluster_candidates.append(("axis", e))
+        for r in results:
+            if r.test == "projections" and "worst_direction" in r.details:
+                u = np.asarray(r.details["worst_direction"], dtype=float)
+                if u.size == d:
+                    cluster_candidates.append(("direction", u / np.linalg.norm(u)))
+        m = max(1, len(cluster_candidates))
+        z_crit = stats.norm.isf(level / m)
+        best = None
+        for how, u in cluster_candidates:
+            proj = sample.centered @ u
+            if proj.std() <= 0:
+                continue
+            bim, bc, g2, modes = _bimodal(proj)
+            zk = g2 / np.sqrt(24.0 / n)
+            if bim and zk < -z_crit:
+                score = g2
+                if best is None or score < best[0]:
+                    best = (score, u, bc, modes, float(stats.norm.sf(-zk) * m))
+        if best is not None:
+            _, u, bc, modes, p = best
+            u = _orient(u)
+            ax = _axis(u)
+            where = f"dimension {ax}" if ax is not None else f"the direction {_direction_text(u)}"
+            dims = (ax,) if ax is not None else _top_dims(u)
+            cluster_dims.update(dims)
+            same = [x for x in records if x.kind in ("inflated", "correlation")
+                    and x.direction is not None and abs(np.dot(x.direction, u)) > 0.9]
+            records = [x for x in records if x not in same]
+            records.append(Diagnosis(
+                kind="clusters", question="shape", tests=_support("clusters", rej),
+                check="excess kurtosis < 0 (one-sided z, Bonferroni) and bimodality",
+                pvalue=min(1.0, p), dimensions=dims, direction=tuple(float(x) for x in u),
+                magnitude=float(bc), magnitude_name="bimodality coefficient",
+                text=(f"clusters: the sample splits into groups along {where} (bimodality "
+                      f"coefficient {_num(bc)}, 5/9 marks bimodality"
+                      + (f"; {modes} modes" if modes >= 2 else "") + ")")))
+
+    if shape_ok and n > d + 1:
+        # whitened radial moments; fall back to standardized coordinates if singular
+        try:
+            sample.require_composite()
+            y = sample.whitened
+        except Exception:  # noqa: BLE001 - a singular sample has no whitened residuals
+            y = std[:, live]
+        dd = y.shape[1]
+        r2 = np.einsum("ij,ij->i", y, y)
+        b2 = float(np.mean(r2 ** 2))
+        e_b2 = dd * (dd + 2) * (n - 1) / (n + 1)
+        sd_b2 = np.sqrt(8.0 * dd * (dd + 2) / n)
+        zk = (b2 - e_b2) / sd_b2
+        p_k = float(2 * stats.norm.sf(abs(zk)))
+        g2s = np.array([_shape(y[:, j])[3] for j in range(dd)])
+        if p_k <= level:
+            rel = b2 / (dd * (dd + 2)) - 1
+            tail_tests = _support("heavy_tails", rej)
+            if zk > 0:
+                records.append(Diagnosis(
+                    kind="heavy_tails", question="shape", tests=tail_tests,
+                    check="Mardia b2 of the whitened residuals (normal z)", pvalue=p_k,
+                    dimensions=_tail_dims(std[:, live], np.flatnonzero(live), n, level, +1),
+                    magnitude=float(rel), magnitude_name="relative excess of Mardia b2",
+                    text=(f"heavy tails: Mardia's b2 is {_num(100 * rel)}% above a Gaussian's "
+                          "(outliers, a mixture of scales or heavy-tailed coordinates"
+                          + _dims_text(_tail_dims(std[:, live], np.flatnonzero(live), n,
+                                                  level, +1)) + ")")))
+            else:
+                var_r2 = float(r2.var())
+                implied = dd * (2 + float(np.mean(g2s)))
+                shell = var_r2 < 0.5 * max(implied, 1e-12)
+                if shell:
+                    spread = float(np.sqrt(var_r2 / (2 * dd)))
+                    records.append(Diagnosis(
+                        kind="shell", question="shape", tests=tail_tests,
+                        check="Mardia b2 of the whitened residuals (normal z)", pvalue=p_k,
+                        magnitude=spread, magnitude_name="spread of ||y||^2 relative to chi2(d)",
+                        text=(f"shell: the sample lies on a shell (spread of the squared radii "
+                              f"{_num(spread)} x a Gaussian's, while each coordinate's own tails "
+                              "would give about "
+                              f"{_num(np.sqrt(max(implied, 0) / (2 * dd)))} x)")))
+                elif not cluster_dims:
+                    dims = _tail_dims(std[:, live], np.flatnonzero(live), n, level, -1)
+                    records.append(Diagnosis(
+                        kind="light_tails", question="shape", tests=tail_tests,
+                        check="Mardia b2 of the whitened residuals (normal z)", pvalue=p_k,
+                        dimensions=dims, magnitude=float(rel),
+                        magnitude_name="relative excess of Mardia b2",
+                        text=(f"light tails: Mardia's b2 is {_num(100 * abs(rel))}% below a "
+                              "Gaussian's (bounded or flat coordinates" + _dims_text(dims) + ")")))
+        # skew, per standardized coordinate
+        idx = np.flatnonzero(live)
+        if idx.size:
+            g1 = np.array([_shape(std[:, j])[2] for j in idx])
+            # delta-method variance of the sample skewness, (m6 - 6 m4 + 9) / n for a
+            # standardized coordinate: 6 / n for a Gaussian, larger for heavy tails
+            m4 = np.mean(std[:, idx] ** 4, axis=0)
+            m6 = np.mean(std[:, idx] ** 6, axis=0)
+            var_g1 = np.maximum(m6 - 6 * m4 + 9, 6.0) / n
+            zs = np.abs(g1) / np.sqrt(var_g1)
+            ps = np.minimum(1.0, idx.size * 2 * stats.norm.sf(zs))
+            bad = idx[ps <= level]
+            if bad.size:
+                order = bad[np.argsort(ps[ps <= level])]
+                sk = {int(j): float(g1[list(idx).index(j)]) for j in order}
+                listed = ", ".join(f"{j} ({sk[j]:+.2f})" for j in list(order)[:6])
+                records.append(Diagnosis(
+                    kind="skew", question="shape", tests=_support("skew", rej),
+                    check="per-coordinate skewness (z from its delta-method sd, Bonferroni)",
+                    pvalue=float(ps.min()), dimensions=tuple(int(j) for j in order),
+                    magnitude=max(sk.values(), key=abs), magnitude_name="largest skewness",
+                    text=(f"skewed: {'dimension' if order.size == 1 else 'dimensions'} {listed}"
+                          f"{' ...' if order.size > 6 else ''} (skewness; 0 for a Gaussian)")))
+
+    # -- coverage: holes and off-prior mass no moment cause explains -----------------------
+    cov_res = next((r for r, x in zip(results, rejected) if x and r.test == "coverage"), None)
+    if cov_res is not None and failing["coverage"] and not moment_causes and not any(
+            r.kind in ("shell", "clusters", "collapsed") for r in records):
+        det = cov_res.details
+        zs = {"coverage": det.get("coverage_z", 0.0), "precision": det.get("precision_z", 0.0),
+              "density": det.get("density_z", 0.0)}
+        worst = max(zs, key=zs.get)
+        z_crit = stats.norm.isf(level)
+        # the coverage statistics' normal z is liberal in its tail at small n: a hole is named
+        # only when the test's Monte Carlo p-value is also at its floor (beyond every draw)
+        at_floor = cov_res.pvalue <= 1.0 / ((cov_res.pvalue_method.n_resamples or 0) + 1) + 1e-12
+        if zs[worst] < z_crit or worst == "density" or not at_floor:
+            worst = None  # crowding alone is the scale / collapse story, not a hole
+        if worst is None:
+            pass
+        elif worst == "precision":
+            records.append(Diagnosis(
+                kind="off_prior_mass", question="coverage", tests=(_label(cov_res),),
+                check="coverage: precision deficit z", pvalue=float(stats.norm.sf(zs[worst])),
+                magnitude=float(det.get("precision", np.nan)), magnitude_name="precision",
+                text=(f"off-prior mass: {_num(100 * (1 - det['precision']))}% of latent points lie "
+                      f"outside every prior sample's k-NN ball (expected "
+                      f"{_num(100 * (1 - det['precision_null_mean']))}%)")))
+        else:
+            records.append(Diagnosis(
+                kind="hole", question="coverage", tests=(_label(cov_res),),
+                check="coverage: coverage deficit z", pvalue=float(stats.norm.sf(zs[worst])),
+                magnitude=float(det.get("coverage", np.nan)), magnitude_name="coverage",
+                text=(f"holes: only {_num(100 * det['coverage'])}% of prior samples have a latent "
+                      f"point among their k-NN (expected {_num(100 * det['coverage_null_mean'])}%):"
+                      " regions the prior samples but the latents leave empty")))
+
+    named = [r for r in records if r.kind != "unexplained"]
+    if any_fail and not named:
+        top = min(rej, key=lambda r: r.pvalue)
+        records.append(Diagnosis(
+            kind="unexplained", question="prior_match" if failing["prior_match"] else "shape",
+            tests=tuple(_label(r) for r in rej), check="none", pvalue=1.0,
+            text=(f"rejected by {', '.join(_label(r) for r in rej)}, but no single cause stands "
+                  f"out beyond noise at n = {n}, d = {d} (strongest: {_label(top)}, "
+                  f"p = {_num(top.pvalue)}); more rows would tell")))
+    order = {"prior_match": 0, "shape": 1, "coverage": 2}
+    return tuple(sorted(records, key=lambda r: order.get(r.question, 3)))
+
+
+def _tail_dims(std: np.ndarray, idx: np.ndarray, n: int, level: float, sign: int
+               ) -> tuple[int, ...]:
+    """Coordinates whose excess kurtosis is significant with the given sign (Bonferroni)."""
+    if std.shape[1] == 0:
+        return ()
+    g2 = np.array([_shape(std[:, j])[3] for j in range(std.shape[1])])
+    z = sign * g2 / np.sqrt(24.0 / n)
+    p = np.minimum(1.0, std.shape[1] * stats.norm.sf(z))
+    bad = np.flatnonzero(p <= level)
+    if bad.size == std.shape[1] or bad.size == 0:
+        return ()
+    return tuple(int(idx[j]) for j in bad[np.argsort(p[bad])])
+
+
+def _dims_text(dims: tuple[int, ...]) -> str:
+    if not dims:
+        return "; in every direction alike"
+    return "; most in " + ("dimension " if len(dims) == 1 else "dimensions ") + ", ".join(
+        str(j) for j in dims[:6]) + (" ..." if len(dims) > 6 else "")

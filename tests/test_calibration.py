@@ -1,0 +1,195 @@
+"""Shipped null tables (gausstest.calibration): they load, cover their grid, reproduce
+cells by simulation, interpolate off the grid in agreement with fresh Monte Carlo, and
+are what ``method="auto"`` uses by default."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from gausstest import calibration as cal
+from gausstest import henze_zirkler, mardia_kurtosis, projections, radii
+from gausstest.battery import DEFAULT_BATTERY
+from gausstest.pvalues import MonteCarlo, _draw_statistics
+from gausstest.registry import get_spec
+
+sys.path.insert(0, str(Path(__file__).parent / "calibration"))
+import make_tables  # noqa: E402
+
+
+class TestTablesShipped:
+    def test_every_simulated_default_test_has_a_table(self):
+        for code in DEFAULT_BATTERY:
+            spec = get_spec(code)
+            for null in spec.nulls:
+                if code in cal.SHIPPED_TESTS:
+                    assert cal.table_for(code, null) is not None, (code, null)
+
+    @pytest.mark.parametrize("code", cal.SHIPPED_TESTS)
+    def test_cells_are_well_formed(self, code):
+        for null in get_spec(code).nulls:
+            t = cal.table_for(code, null)
+            done = t.b > 0
+            assert done.any()
+            assert (t.b[done] >= 1000).all()
+            assert np.isfinite(t.mean[done]).all() and (t.sd[done] > 0).all()
+            for zc, b in zip(t.z[done].astype(float), t.b[done]):
+                # quantiles rise as the survival level falls, resolved down to 3/B
+                body = cal.LEVELS >= 3.0 / b
+                assert np.isfinite(zc[body]).all()
+                assert (np.diff(zc[body]) >= -1e-6).all()
+
+    @pytest.mark.parametrize("code", cal.SHIPPED_TESTS)
+    def test_grid_covered_at_moderate_d(self, code):
+        """Every cell of the grid at d <= 16 is simulated (the rest resumes by script)."""
+        for null in get_spec(code).nulls:
+            t = cal.table_for(code, null)
+            for n, d in make_tables.grid_cells(code, null):
+                if d <= 16:
+                    i = list(t.n_grid).index(n)
+                    j = list(t.d_grid).index(d)
+                    assert t.b[i, j] > 0, (code, null, n, d)
+
+
+def _small_cells():
+    """The smallest simulated cell at d = 2 of every shipped (test, null): cheap to redo."""
+    out = []
+    for code in cal.SHIPPED_TESTS:
+        for null in get_spec(code).nulls:
+            d = 1 if (code, null) in make_tables.D_FREE else 2
+            n = min(n for n, dd in make_tables.grid_cells(code, null) if dd == d)
+            out.append((code, null, n, d))
+    return out
+
+
+class TestReproduction:
+    """Cells re-simulated from their seed give the stored summary: the kernels have not
+    drifted from the ones the table was made with (one small cell per test and null)."""
+
+    @pytest.mark.parametrize("code,null,n,d", _small_cells())
+    def test_cell_reproduces(self, code, null, n, d):
+        spec = get_spec(code)
+        t = cal.table_for(code, null)
+        i, j = list(t.n_grid).index(n), list(t.d_grid).index(d)
+        assert t.b[i, j] > 0
+        stats_ = _draw_statistics(spec, cal.sim_rows(spec, n, d), d, null,
+                                  cal.canonical_options(code, n, d), int(t.b[i, j]),
+                                  cal.cell_seed(code, null, n, d))
+        mean, sd, z = cal.summarize(stats_, spec.two_sided)
+        assert mean == pytest.approx(t.mean[i, j], rel=1e-9, abs=1e-12)
+        assert sd == pytest.approx(t.sd[i, j], rel=1e-9)
+        np.testing.assert_allclose(z[np.isfinite(z)], t.z[i, j][np.isfinite(z)], rtol=1e-5,
+                                   atol=1e-5)
+
+
+class TestSurvival:
+    def test_survival_of_exact_quantiles_is_the_law(self):
+        q = stats.chi2.isf(cal.LEVELS, 5)
+        for t in [1.0, 4.35, 9.2, 15.1, 20.5, 25.0]:
+            p, extra = cal.survival(t, q)
+            assert p == pytest.approx(stats.chi2.sf(t, 5), rel=0.02)
+            assert not extra
+
+    def test_tail_extrapolation_is_exponential_and_floored(self):
+        q = stats.expon.isf(cal.LEVELS)
+        q[cal.LEVELS < 1e-3] = np.nan  # a table that resolves its tail to 1e-3 only
+        p, extra = cal.survival(float(stats.expon.isf(1e-5)), q)
+        assert extra and p == pytest.approx(1e-5, rel=0.05)
+        assert cal.survival(1e3, q)[0] == cal.P_FLOOR
+
+    def test_left_of_the_table_is_the_top_level(self):
+        q = stats.norm.isf(cal.LEVELS)
+        assert cal.survival(-10.0, q)[0] == cal.LEVELS[0]
+
+
+class TestAuto:
+    def test_default_method_uses_the_table(self, rng):
+        r = mardia_kurtosis(rng.standard_normal((123, 7)), null="gaussian")
+        assert r.pvalue_method.method == "table"
+        assert r.pvalue_method.cache == "shipped"
+        assert "interpolated" in r.pvalue_method.description
+        assert 0 < r.pvalue <= 1
+
+    def test_grid_point_says_so(self, rng):
+        r = radii(rng.standard_normal((200, 4)))
+        assert r.pvalue_method.method == "table" and "at the grid point" in r.pvalue_method.description
+
+    def test_non_default_options_fall_back_to_monte_carlo(self, rng):
+        z = rng.standard_normal((60, 3))
+        assert radii(z, statistic="cvm").pvalue_method.method == "monte_carlo"
+        assert henze_zirkler(z, beta=0.7).pvalue_method.method == "monte_carlo"
+        assert projections(z, rng=5).pvalue_method.method == "monte_carlo"
+
+    def test_explicit_monte_carlo_is_honoured(self, rng):
+        r = mardia_kurtosis(rng.standard_normal((60, 3)), method=MonteCarlo(n_resamples=199))
+        assert r.pvalue_method.method == "monte_carlo"
+
+    def test_asymptotic_never_nan(self, rng):
+        z = rng.standard_normal((300, 64))
+        r = henze_zirkler(z, method="asymptotic")
+        assert math.isfinite(r.pvalue) and 0 < r.pvalue <= 1
+        assert "not defined" in r.pvalue_method.description
+
+    def test_table_method_by_name(self, rng):
+        r = radii(rng.standard_normal((300, 3)), method="table")
+        assert r.pvalue_method.method == "table"
+        with pytest.raises(ValueError, match="no shipped null table"):
+            radii(rng.standard_normal((300, 3)), statistic="ks", method="table")
+
+
+class TestAgreementWithFreshMonteCarlo:
+    """Off the grid, the interpolated table and a fresh simulation agree."""
+
+    @pytest.mark.parametrize("code,null,n,d", [
+        ("mardia_kurtosis", "gaussian", 123, 7),
+        ("radii", "gaussian", 333, 3),
+        ("projections", "standard", 85, 3),
+    ])
+    def test_pvalues_agree(self, code, null, n, d, rng):
+        spec = get_spec(code)
+        b = 4999
+        sims = _draw_statistics(spec, cal.sim_rows(spec, n, d), d, null, {}, b, 777)
+        sims = np.abs(sims) if spec.two_sided else sims
+        q, _, _ = cal.table_for(code, null).quantiles(cal.key_rows(spec, n, d), d)
+        for level in [0.5, 0.2, 0.1, 0.05, 0.02]:
+            t = float(np.quantile(sims, 1 - level))
+            p_table, _ = cal.survival(t, q)
+            p_mc = (1 + np.count_nonzero(sims >= t)) / (b + 1)
+            # Monte Carlo sd of p_mc at B = 4999 plus the table's own error
+            tol = 3 * math.sqrt(p_mc * (1 - p_mc) / b) + 0.006
+            assert abs(p_table - p_mc) <= tol, (level, p_table, p_mc)
+
+
+def test_coverage_shipped_pilot_matches_computed(tmp_path, monkeypatch):
+    """The shipped pilot moments of coverage are the ones the seeded pilot computes."""
+    from gausstest import coverage as cov
+
+    t = cal.table_for("coverage", "standard")
+    i, j = list(t.n_grid).index(50), list(t.d_grid).index(2)
+    shipped = cal.coverage_moments(50, 50, 2, 5, 0)
+    assert shipped is not None
+    np.testing.assert_allclose(shipped, t.extra["moments"][i, j])
+    monkeypatch.setattr(cal, "coverage_moments", lambda *a: None)
+    monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
+    np.testing.assert_allclose(cov._null_moments(50, 50, 2, 5, 0), shipped, rtol=1e-12)
+
+
+def test_calibrate_command_fills_the_cache(tmp_path, monkeypatch, capsys):
+    from gausstest.cli import main
+
+    monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
+    # n = 8 lies below the table's grid: simulated and cached, then found in the cache
+    args = ["calibrate", "--n", "8", "--d", "2", "--tests", "radii", "--null", "standard"]
+    assert main(args) == 0
+    assert "radii              standard  built" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "standard  cached" in capsys.readouterr().out
+    assert any(tmp_path.glob("radii-standard-n8-d2-*.npy"))
+    assert main(["calibrate", "--n", "500", "--d", "4", "--tests", "radii"]) == 0
+    assert "radii              standard  table" in capsys.readouterr().out
+    assert main(["calibrate", "--n", "1", "--d", "2"]) == 2

@@ -1,0 +1,194 @@
+"""Diagnoses (gausstest.diagnosis): seeded cases with a known cause, each named once, and
+no cause named at noise level."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import gausstest as gt
+from gausstest.alternatives import sample
+from gausstest.diagnosis import (DIAGNOSIS_LEVEL, Diagnosis, describe_number, diagnose,
+                                 spectral_null, spectrum)
+
+N, D = 400, 16
+#: the causes are named by the diagnosis checks; the battery only decides that the report
+#: fails. A linear-time subset keeps the Monte Carlo nulls cheap to build in CI (the default
+#: battery names the same causes: tests/diagnosis_null.py and the README examples run it)
+FAST = ["prior_moments", "mardia_kurtosis", "radii", "marginals"]
+
+
+def kinds(rep):
+    return [x.kind for x in rep.diagnoses]
+
+
+def rotated_collapse(seed=1, n=N, d=D, sd=0.03):
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n, d))
+    u = rng.standard_normal(d)
+    u /= np.linalg.norm(u)
+    z = z - np.outer(z @ u, u) + sd * np.outer(rng.standard_normal(n), u)
+    return z, u
+
+
+class TestDoneWhen:
+    """The issue's seeded cases (d = 16, n = 400)."""
+
+    def test_rotated_collapsed_direction_named_with_its_loading(self):
+        z, u = rotated_collapse()
+        rep = gt.assess(z, tests=FAST)
+        col = [x for x in rep.diagnoses if x.kind == "collapsed"]
+        assert rep.verdict == "fail" and len(col) == 1, rep.findings
+        v = np.asarray(col[0].direction)
+        assert abs(v @ u) > 0.99  # the loading is the collapsed direction
+        assert col[0].magnitude == pytest.approx(0.03 ** 2, rel=0.3)
+        assert "collapsed direction" in col[0].text and "z[" in col[0].text
+        # one cause: no "mean shifted", "correlated", "shell" on top of it
+        assert kinds(rep) == ["collapsed"], rep.findings
+
+    def test_rescaled_gets_scale_only(self):
+        z = 0.9 * np.random.default_rng(2).standard_normal((N, D))
+        rep = gt.assess(z, tests=FAST)
+        k = kinds(rep)
+        assert "scale" in k and "correlation" not in k and "location" not in k, rep.findings
+        sc = next(x for x in rep.diagnoses if x.kind == "scale")
+        assert sc.magnitude == pytest.approx(0.9, abs=0.04)
+        assert "scale off" in sc.text
+
+    def test_one_dimension_at_variance_001_is_collapsed_not_scale(self):
+        z = np.random.default_rng(3).standard_normal((N, D))
+        z[:, 7] *= 0.1
+        rep = gt.assess(z, tests=FAST)
+        k = kinds(rep)
+        assert "collapsed" in k and "scale" not in k, rep.findings
+        col = next(x for x in rep.diagnoses if x.kind == "collapsed")
+        assert col.dimensions == (7,) and "dimension 7 has variance" in col.text
+        assert not any("scale off" in f for f in rep.findings)
+
+    @pytest.mark.parametrize("axis", [0, 9])
+    def test_two_clusters_along_the_right_axis(self, axis):
+        z = sample("mixture2_sep4", N, D, rng=4)
+        z[:, [0, axis]] = z[:, [axis, 0]]
+        rep = gt.assess(z, tests=FAST)
+        cl = [x for x in rep.diagnoses if x.kind == "clusters"]
+        assert len(cl) == 1 and cl[0].dimensions == (axis,), rep.findings
+        assert f"dimension {axis}" in cl[0].text
+        # the inflated variance along that axis is the same cause, not a second finding
+        assert "inflated" not in kinds(rep) and "scale" not in kinds(rep), rep.findings
+
+    def test_shell(self):
+        rep = gt.assess(sample("shell", N, D, rng=5), tests=FAST)
+        assert "shell" in kinds(rep), rep.findings
+        assert not {"heavy_tails", "light_tails", "scale"} & set(kinds(rep)), rep.findings
+
+    def test_heavy_tails_with_unit_variances_are_not_a_scale_or_shell(self):
+        # standardized heavy-tailed latents: every variance 1; the issue saw "radii too small
+        # (overall scale off)", "lies on a shell" and "heavy tails" together
+        z = sample("t5", N, D, rng=6)
+        z = (z - z.mean(0)) / z.std(0)
+        rep = gt.assess(z, tests=FAST)
+        k = kinds(rep)
+        assert "heavy_tails" in k and "shell" not in k and "scale" not in k, rep.findings
+
+    def test_shipped_example_names_the_collapsed_unit_and_the_clusters(self):
+        rep = gt.assess(gt.load(gt.example_path()), tests=FAST)
+        col = next(x for x in rep.diagnoses if x.kind == "collapsed")
+        assert col.dimensions == (5,)
+        cl = next(x for x in rep.diagnoses if x.kind == "clusters")
+        assert cl.dimensions == (0,)
+        assert len(kinds(rep)) == len(set(kinds(rep))), rep.findings
+
+
+class TestNoise:
+    def test_spectral_band_false_alarm_rate_on_null_samples(self):
+        # the band's level per sample: an eigenvalue is named beyond every one of the B
+        # simulated extremes, so P(some eigenvalue named) on N(0, I) is about 2 / (B + 1)
+        # (both edges) by the exact simulation the band is built from
+        rng = np.random.default_rng(8)
+        n, d, reps = 200, 8, 400
+        hits = sum(bool(spectrum(gt.as_sample(rng.standard_normal((n, d))))["outliers"])
+                   for _ in range(reps))
+        bound = 2 * max(DIAGNOSIS_LEVEL, 1 / (spectral_null(n, d)[0].size + 1))
+        assert hits / reps <= bound + 3 * np.sqrt(bound * (1 - bound) / reps) + 1 / reps
+
+    def test_band_matches_marchenko_pastur_edges_at_large_n(self):
+        lo, hi = spectral_null(4000, 40, 400)
+        gamma = 40 / 4000
+        assert np.median(hi) == pytest.approx((1 + np.sqrt(gamma)) ** 2, rel=0.02)
+        assert np.median(lo) == pytest.approx((1 - np.sqrt(gamma)) ** 2, rel=0.02)
+
+    def test_forced_failure_names_no_cause_on_most_null_samples(self):
+        # every question treated as failed: the checks alone, on 300 N(0, I) samples
+        rng = np.random.default_rng(9)
+        named = 0
+        for _ in range(300):
+            s = gt.as_sample(rng.standard_normal((200, 5)))
+            recs = diagnose(s, [_fake("prior_moments")], [True])
+            named += any(x.kind != "unexplained" for x in recs)
+        assert named / 300 <= 0.05
+
+    def test_null_samples_that_fail_by_chance_rarely_name_a_cause(self):
+        # the issue's bar (<= 10% of chance failures name a cause), on the default battery;
+        # a fast version with 30 chance failures at (100, 3); the slow test below runs 200
+        from diagnosis_null import run
+
+        out = run(100, 3, fails=30, seed=1)
+        assert out["failed"] == 30
+        assert out["rate"] <= 0.10, out
+
+    @pytest.mark.slow
+    def test_200_null_samples_that_fail_by_chance(self):
+        from diagnosis_null import run
+
+        out = run(200, 5, fails=200, seed=0)
+        assert out["failed"] == 200
+        assert out["rate"] <= 0.10, out
+
+
+def _fake(code, null="standard", **details):
+    from gausstest.results import PValueInfo, TestResult
+
+    return TestResult(test=code, family="f", null=null, statistic=1.0, pvalue=1e-4,
+                      pvalue_method=PValueInfo(method="exact", description="x"), effect=0.0,
+                      effect_name="e", n=1, d=1, details=details)
+
+
+class TestRecords:
+    def test_json_diagnoses(self):
+        z, _ = rotated_collapse(n=200, d=6, seed=10)
+        rep = gt.assess(z, tests=["prior_moments", "radii"])
+        doc = json.loads(rep.to_json())
+        assert doc["diagnoses"] and doc["findings"]
+        rec = doc["diagnoses"][0]
+        assert set(rec) >= {"kind", "question", "tests", "check", "pvalue", "dimensions",
+                            "direction", "magnitude", "text"}
+        assert rec["kind"] == "collapsed" and rec["question"] == "prior_match"
+        assert rec["text"] in doc["findings"][0]
+        assert "prior_moments:standard" in rec["tests"]
+
+    def test_collapsed_named_even_when_the_battery_passes(self):
+        z = np.random.default_rng(11).standard_normal((60, 3))
+        z[:, 1] *= 0.02
+        rep = gt.assess(z, tests=["mardia_skewness"], null="standard")
+        assert rep.verdict == "pass"
+        assert [x.kind for x in rep.diagnoses] == ["collapsed"]
+
+    def test_unexplained_failure_says_so(self):
+        s = gt.as_sample(np.random.default_rng(12).standard_normal((100, 3)))
+        recs = diagnose(s, [_fake("henze_zirkler")], [True])
+        assert [x.kind for x in recs] == ["unexplained"]
+        assert "no single cause" in recs[0].text
+
+    def test_diagnosis_is_a_frozen_record(self):
+        x = Diagnosis(kind="scale", question="prior_match", tests=(), check="c", pvalue=0.001)
+        with pytest.raises(AttributeError):
+            x.kind = "other"
+
+
+@pytest.mark.parametrize("x, text", [(-0.0, "0"), (-2.2e-16, "0"), (2.7e-299, "0"),
+                                     (0.123456, "0.123"), (-1.5, "-1.5"), (12345678.0, "1.23e+07"),
+                                     (0.00042, "4.20e-04")])
+def test_numbers_as_a_person_writes_them(x, text):
+    assert describe_number(x) == text
