@@ -258,6 +258,14 @@ def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
     return assess(data, progress=progress, **opts).with_source(show_path(path))
 
 
+def _exists(path: str) -> bool:
+    """Path.exists that is False, not an OSError, for names the system refuses (too long)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _add_example(args) -> int | None:
     """Append the file of ``--example [NAME]`` to ``args.files``; ``--example list``
     prints the names. A NAME that is an existing file (``--example a.npy``, the flag
@@ -273,7 +281,7 @@ def _add_example(args) -> int | None:
                          f"{entry['reconstruction_mse']})" if "d" in entry else "")
                 print(f"{key:<14} {entry['contents']}{extra}")
         return EXIT_PASS
-    if name not in known and Path(name).exists():
+    if name not in known and _exists(name):
         args.files.insert(0, name)
         name = "default"
     try:
@@ -287,7 +295,7 @@ def _add_example(args) -> int | None:
 def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
     """"B.npz:key" -> ("B.npz", "key") unless a file of that full name exists."""
     head, sep, tail = arg.rpartition(":")
-    if sep and head.lower().endswith(".npz") and tail and not Path(arg).exists():
+    if sep and head.lower().endswith(".npz") and tail and not _exists(arg):
         return head, tail
     return arg, key
 

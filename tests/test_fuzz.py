@@ -227,8 +227,9 @@ def test_cli_on_random_options(data):
             "--key", "z", "--format", "json", "--output", str(p), "--max-npz-mb", "0", "1e9",
             str(p.parent / ("r" * 300)), str(p.parent), str(p.parent / "no" / "r.txt"),
             "--nan-policy", "omit", "--json", "-o", "--example", "tests", "check", "report",
+            "x" * 300, "x" * 300 + ".npz:mu", str(p) + ":z", "--quiet", "--exit-zero",
         ])
-        argv = [data.draw(st.sampled_from(["check", "report"])), str(p)]
+        argv = [data.draw(st.sampled_from(["check", "report", "compare"])), str(p)]
         argv += data.draw(st.lists(pieces, max_size=8))
         if "--example" in argv:
             argv.remove("--example")

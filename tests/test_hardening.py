@@ -115,6 +115,13 @@ class TestFiles:
         assert code == 2
         one_line_error(err, "no such file")
 
+    @pytest.mark.parametrize("argv", [["report", "--example", "x" * 300],
+                                      ["compare", "x" * 300 + ".npz:mu", "x.npy"]])
+    def test_long_names_elsewhere(self, capsys, argv):
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2
+        one_line_error(err)
+
     def test_key_on_npy_is_an_error(self, good, capsys):
         with pytest.raises(gt.FileReadError, match="--key"):
             load(good, key="mu")
