@@ -10,9 +10,11 @@ __version__ = "0.1.0"
 
 from .errors import (  # noqa: E402
     DtypeError,
+    ExtremeValueError,
     FileReadError,
     InputError,
     NonFiniteError,
+    OptionError,
     ShapeError,
     SingularCovarianceError,
     TooFewSamplesError,
@@ -50,5 +52,6 @@ __all__ = [
     "pairwise_distances", "energy", "mmd", "cramer_wold", "projections", "marginals",
     "doornik_hansen", "royston", "mean_test", "covariance_test", "coverage",
     "InputError", "ShapeError", "DtypeError", "NonFiniteError", "TooFewSamplesError",
-    "SingularCovarianceError", "FileReadError", "UnknownTestError",
+    "SingularCovarianceError", "FileReadError", "UnknownTestError", "OptionError",
+    "ExtremeValueError",
 ]

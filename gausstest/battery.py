@@ -11,14 +11,14 @@ import numpy as np
 
 from .chunks import worker_threads
 from .dasksample import EXACT_TESTS, is_dask_array
-from .errors import InputError, UnknownTestError
+from .errors import InputError, OptionError, UnknownTestError
 from .registry import REGISTRY, canonical_code, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
 from .threads import blas_threads
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
-           "verdict_weights"]
+           "selected_pairs", "verdict_weights"]
 
 #: the default battery, in report order (see README "Which test catches what")
 DEFAULT_BATTERY: tuple[str, ...] = (
@@ -95,6 +95,57 @@ def select_tests(
                 continue
             pairs.append((code, nl))
     return pairs
+
+
+def _codes(value: Sequence[str] | str | None) -> Sequence[str] | None:
+    """A comma-separated string is a list of codes (never read letter by letter)."""
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    return value
+
+
+def selected_pairs(
+    tests: Sequence[str] | str | None, null: str, ignore: Sequence[str] | str = (),
+) -> list[tuple[str, str]]:
+    """:func:`select_tests`, raising :class:`OptionError` (blaming the options, in API and
+    CLI terms) when the selection runs no test at all."""
+    def codes(name, value):
+        value = _codes(value)
+        if value is None:
+            return None
+        try:
+            value = list(value)
+        except TypeError:
+            value = None
+        if value is None or not all(isinstance(t, str) for t in value):
+            raise OptionError(f"{name} must be a list of test codes (strings), e.g. "
+                              "['radii', 'energy']", cli=f"--{'select' if name == 'tests' else name}"
+                              " must be comma-separated test codes, e.g. radii,energy")
+        return value
+
+    tests, ignore = codes("tests", tests), codes("ignore", ignore) or []
+    pairs = select_tests(tests, null, ignore)
+    if pairs:
+        return pairs
+    if tests is not None and not list(tests):
+        raise OptionError(
+            "tests=[] selects no test; name test codes, e.g. tests=['radii', 'energy'] "
+            "(gausstest.list_tests() lists them)",
+            cli="--select is empty: name test codes, e.g. --select radii,energy "
+                "('gausstest tests' lists them)")
+    chosen = _expand(tests if tests is not None else DEFAULT_BATTERY)
+    nulls = NULLS if null == "both" else (null,)
+    unsupported = [code for code, only in chosen
+                   if not any(nl in REGISTRY[code].nulls and only in (None, nl) for nl in nulls)]
+    if len(unsupported) == len(chosen):
+        codes = ", ".join(f"{c} ({'/'.join(REGISTRY[c].nulls)} only)" for c in unsupported)
+        raise OptionError(
+            f"no selected test runs under null={null!r}: {codes}; choose another null "
+            "(null='standard', 'gaussian' or 'both') or other tests",
+            cli=f"no selected test runs under --null {null}: {codes}; choose another --null "
+                "(standard, gaussian or both) or other tests in --select")
+    raise OptionError("ignore= leaves out every selected test; ignore fewer",
+                      cli="--ignore leaves out every selected test; ignore fewer")
 
 
 def _lookup(table: dict, code: str, null: str) -> float | None:
@@ -189,6 +240,7 @@ def assess(
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}")
     verdict_weights([], weights)  # a bad weights argument fails before any work
+    pairs = selected_pairs(tests, null, ignore)  # option errors before the data is read
     seed = 0 if rng is None else rng
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(0, 2**62))
@@ -199,7 +251,6 @@ def assess(
         exact, sample, dask_notes = dask_samples(z, seed=int(seed), nan_policy=nan_policy)
     else:
         sample = as_sample(z, nan_policy=nan_policy)
-    pairs = select_tests(tests, null, ignore)
     if any(nl == "gaussian" for _, nl in pairs):
         # the composite null needs a full-rank covariance: say so up front, naming the
         # degenerate direction, rather than skipping half the battery
@@ -255,7 +306,24 @@ def assess(
     if not results:
         raise InputError("no test could run on this sample: " +
                          "; ".join(f"{s.test} [{s.null}]: {s.reason}" for s in skipped))
-    return Report.build(sample=sample if exact is None else exact, null=null, alpha=alpha,
-                        results=results,
-                        weights=verdict_weights([(r.test, r.null) for r in results], weights),
-                        skipped=skipped, notes=notes)
+    report = Report.build(sample=sample if exact is None else exact, null=null, alpha=alpha,
+                          results=results,
+                          weights=verdict_weights([(r.test, r.null) for r in results], weights),
+                          skipped=skipped, notes=notes)
+    return _name_outliers(report, sample)
+
+
+def _name_outliers(report: Report, sample: Sample) -> Report:
+    """Name cells no Gaussian sample holds: first among the findings of a fail (the cause
+    a reader needs, e.g. one cell of 3e6), a note when the verdict passes."""
+    from dataclasses import replace
+
+    from .sample import extreme_cells
+
+    cells = extreme_cells(sample)
+    if not len(cells):
+        return report
+    line = cells.describe(sample.source_rows)
+    if report.verdict == "fail":
+        return replace(report, findings=(line, *report.findings))
+    return replace(report, notes=(*report.notes, line))

@@ -69,6 +69,8 @@ def _hz_kernel(
 
 
 def _hz_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("henze_zirkler")  # beyond 1e150 its terms are inf - inf
     x = sample.prepared(null)
     n, d = x.shape
     beta = _beta(n, d, opts)

@@ -11,7 +11,11 @@ parents) or of the file named by ``--config``; flags win over it
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -19,7 +23,43 @@ from .errors import InputError
 
 __all__ = ["main"]
 
-EXIT_PASS, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
+#: 3 is an internal error (a bug): never read as an ordinary "fail" by a CI gate
+EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (exit 2), not the whole usage block."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"gausstest: error: {_one_line(message)} "
+                              f"(see '{self.prog} --help')\n")
+
+
+#: API phrases in messages, in command-line terms
+_CLI_TERMS = [
+    (re.compile(r"\s*\(CLI: [^)]*\)"), ""),
+    (re.compile(r"\s*\(or key=\.\.\.\)"), ""),
+    (re.compile(r"\s*\(key=\)"), ""),
+    (re.compile(r"nan_policy='(\w+)'"), r"--nan-policy \1"),
+    (re.compile(r"\bnull='(\w+)'"), r"--null \1"),
+    (re.compile(r"\bkey=\.\.\."), "--key NAME"),
+]
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _cli_message(exc: BaseException) -> str:
+    """An error's message in CLI terms, on one line."""
+    msg = getattr(exc, "cli_message", None) or str(exc) or type(exc).__name__
+    for pattern, repl in _CLI_TERMS:
+        msg = pattern.sub(repl, msg)
+    return _one_line(msg)
+
+
+def _error(text: str) -> None:
+    print(f"gausstest: error: {_one_line(text)}", file=sys.stderr)
 
 
 def _pyproject_config(start: Path) -> dict[str, Any]:
@@ -56,7 +96,7 @@ def _weights(text: str) -> Any:
 def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gausstest",
         description="Is this latent sample Gaussian? Calibrated multivariate normality diagnostics.",
         epilog="exit codes: 0 pass, 1 fail, 2 bad input or usage",
@@ -76,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
                                           "code=w[,code:null=w...] over the defaults")
         sp.add_argument("--nan-policy", choices=["raise", "omit"],
                         help="rows with NaN/inf: fail with exit 2 (default) or drop them")
+        sp.add_argument("--max-npz-mb", type=float, metavar="MB",
+                        help="largest .npz member decompressed, in MB (default 512, or "
+                             "$GAUSSTEST_MAX_NPZ_MB); .npy files have no limit")
         sp.add_argument("--quiet", "-q", action="store_true",
                         help="no progress display on stderr (shown only for slow runs)")
         sp.add_argument("--config", metavar="PATH",
@@ -190,9 +233,9 @@ def _options(args, conf) -> dict[str, Any]:
 
 
 def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
-             logvar: str | None = None):
+             logvar: str | None = None, max_npz_mb: float | None = None):
     from .battery import assess
-    from .io import load
+    from .io import load, show_path
 
     from .progress import Progress
 
@@ -206,12 +249,21 @@ def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
             raise InputError("--nan-policy omit is not available with --mu/--logvar; "
                              "drop the non-finite rows from both arrays first")
         post = {k: v for k, v in opts.items() if k not in ("nan_policy", "quiet")}
-        return assess_posterior(load(path, key=mu), load(path, key=logvar),
-                                **post).with_source(path)
-    data = load(path, key=key)
+        return assess_posterior(load(path, key=mu, max_npz_mb=max_npz_mb),
+                                load(path, key=logvar, max_npz_mb=max_npz_mb),
+                                **post).with_source(show_path(path))
+    data = load(path, key=key, max_npz_mb=max_npz_mb)
     opts = dict(opts)
     progress = Progress(Path(path).name, mode=False if opts.pop("quiet", False) else "auto")
-    return assess(data, progress=progress, **opts).with_source(path)
+    return assess(data, progress=progress, **opts).with_source(show_path(path))
+
+
+def _exists(path: str) -> bool:
+    """Path.exists that is False, not an OSError, for names the system refuses (too long)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _add_example(args) -> int | None:
@@ -229,7 +281,7 @@ def _add_example(args) -> int | None:
                          f"{entry['reconstruction_mse']})" if "d" in entry else "")
                 print(f"{key:<14} {entry['contents']}{extra}")
         return EXIT_PASS
-    if name not in known and Path(name).exists():
+    if name not in known and _exists(name):
         args.files.insert(0, name)
         name = "default"
     try:
@@ -243,7 +295,7 @@ def _add_example(args) -> int | None:
 def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
     """"B.npz:key" -> ("B.npz", "key") unless a file of that full name exists."""
     head, sep, tail = arg.rpartition(":")
-    if sep and head.lower().endswith(".npz") and tail and not Path(arg).exists():
+    if sep and head.lower().endswith(".npz") and tail and not _exists(arg):
         return head, tail
     return arg, key
 
@@ -281,40 +333,130 @@ def _compare(args) -> int:
         quiet = opts.pop("quiet", False)
         result = compare(data, progress=False if quiet else None, **opts)
     except (InputError, ValueError, TypeError) as exc:
-        print(f"gausstest: error: {exc}", file=sys.stderr)
+        _error(_cli_message(exc))
         return EXIT_INPUT
     except MemoryError:
-        print("gausstest: error: out of memory", file=sys.stderr)
+        _error("out of memory")
         return EXIT_INPUT
     render = {"text": "to_text", "markdown": "to_markdown", "html": "to_html",
               "json": "to_json"}[args.format]
     text = getattr(result, render)()
     text = text if text.endswith("\n") else text + "\n"
     if args.output:
-        if any(Path(args.output).resolve() == Path(p).resolve() for _, p, _ in inputs):
-            print(f"gausstest: error: --output {args.output} is one of the inputs; "
-                  "choose another file", file=sys.stderr)
-            return EXIT_INPUT
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            _check_output(args.output, [p for _, p, _ in inputs])
+            _write_atomic(Path(args.output), text)
+        except InputError as exc:
+            _error(_cli_message(exc))
+            return EXIT_INPUT
         except OSError as exc:
-            print(f"gausstest: error: cannot write {args.output}: {exc}", file=sys.stderr)
+            _error(f"cannot write --output {args.output}: {exc.strerror or exc}")
             return EXIT_INPUT
     else:
-        sys.stdout.write(text)
+        _emit(text)
     return EXIT_PASS if all(r.passed for r in result.reports) else EXIT_FAIL
 
 
-def _list_tests(out) -> int:
+def _check_options(opts: dict, args) -> None:
+    """Every option error before any file is read, so it never carries a file's name."""
+    from .battery import selected_pairs, verdict_weights
+
+    if not 0 < opts["alpha"] < 1:
+        raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+    if opts["rng"] < 0:
+        raise InputError(f"--seed must be a non-negative integer; got {opts['rng']}")
+    if args.max_npz_mb is not None and not (0 < args.max_npz_mb < float("inf")):
+        raise InputError(f"--max-npz-mb must be a positive number; got {args.max_npz_mb}")
+    if opts["nan_policy"] not in ("raise", "omit"):
+        raise InputError(f"nan_policy must be 'raise' or 'omit'; got {opts['nan_policy']!r}")
+    verdict_weights([], opts["weights"])
+    selected_pairs(opts["tests"], opts["null"], opts["ignore"])
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return False
+
+
+def _check_output(output: str, inputs: Sequence[str]) -> None:
+    """Refuse an --output that is one of the inputs, a folder, or in a missing folder."""
+    from .io import show_path
+
+    out = Path(output)
+    for inp in inputs:
+        if _same_file(out, Path(inp)):
+            raise InputError(f"--output {show_path(output)} is one of the input files; "
+                             "writing the report there would destroy it: choose another path")
+    try:
+        if out.is_dir():
+            raise InputError(f"--output {show_path(output)} is a folder; give a file path")
+        parent = out.parent if str(out.parent) else Path(".")
+        if not parent.is_dir():
+            raise InputError(f"--output {show_path(output)}: folder {show_path(parent)} does "
+                             "not exist; create it first")
+    except OSError as exc:  # e.g. a name over 255 bytes
+        raise InputError(f"--output {show_path(output)}: {exc.strerror or exc}") from None
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``:
+    readers see the old file or the whole new one, never a truncated one."""
+    parent = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{path.name[:100]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _emit(text: str) -> bool:
+    """Write to stdout; False when the reader has gone (a closed pipe, e.g. ``| head``)."""
+    if not text:
+        return True
+    if sys.stdout is None:  # started with stdout closed
+        return False
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # ValueError: stdout was closed in-process
+        # point stdout at /dev/null so the interpreter's final flush cannot fail again
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return False
+    return True
+
+
+def _list_tests_text() -> str:
     from .battery import DEFAULT_BATTERY
     from .registry import list_tests
 
+    lines = []
     for spec in list_tests():
         mark = "*" if spec.code in DEFAULT_BATTERY else " "
-        print(f"{mark} {spec.code:<22} {spec.family:<12} nulls: {', '.join(spec.nulls):<18} "
-              f"{spec.title}", file=out)
-    print("(* = in the default battery)", file=out)
-    return EXIT_PASS
+        lines.append(f"{mark} {spec.code:<22} {spec.family:<12} nulls: "
+                     f"{', '.join(spec.nulls):<18} {spec.title}\n")
+    lines.append("(* = in the default battery)\n")
+    return "".join(lines)
 
 
 def _calibrate(args) -> int:
@@ -335,17 +477,33 @@ def _calibrate(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 pass, 1 fail, 2 bad input or usage)."""
+    """Entry point; returns the exit code (0 pass, 1 fail, 2 bad input or usage).
+
+    Every error is one line on stderr, never a traceback; 3 is an internal error (a bug).
+    """
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("gausstest: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line, and an exit code no CI reads as "fail"
+        print(f"gausstest: internal error (please report it): {type(exc).__name__}: "
+              f"{_one_line(str(exc))[:500]}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse usage errors and --help/--version
-        return int(exc.code or 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_INPUT
     if args.command is None:
-        parser.print_help(sys.stderr)
+        _error("give a command: report, check or tests (see 'gausstest --help')")
         return EXIT_INPUT
     if args.command == "tests":
-        return _list_tests(sys.stdout)
+        _emit(_list_tests_text())
+        return EXIT_PASS
     if args.command == "calibrate":
         return _calibrate(args)
     if args.command == "compare":
@@ -355,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if code is not None:
             return code
     if not args.files:
-        print(f"gausstest: error: {args.command} needs at least one FILE (or --example)", file=sys.stderr)
+        _error(f"{args.command} needs at least one FILE (or --example)")
         return EXIT_INPUT
     try:
         from .battery import select_tests
@@ -363,8 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         config = load_config(args.config)
         opts = _options(args, config.values)
-        if not 0 < opts["alpha"] < 1:
-            raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
+        _check_options(opts, args)
+        if getattr(args, "output", None):
+            _check_output(args.output, args.files)
         gate = None
         if args.command == "check":
             gate = _gate(args, config.values)
@@ -373,7 +532,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  opts["null"], where_require=src_require,
                                  where_effect=src_effect)
     except (InputError, ValueError, TypeError) as exc:
-        print(f"gausstest: error: {exc}", file=sys.stderr)
+        _error(_cli_message(exc))
         return EXIT_INPUT
 
     if getattr(args, "plots", None):
@@ -387,19 +546,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "name a folder (it is created if missing)", file=sys.stderr)
             return EXIT_INPUT
 
+    from .io import show_path
+
     worst = EXIT_PASS
     reports = []
     for path in args.files:
+        shown = show_path(path)
         try:
-            rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
-                           getattr(args, "logvar", None))
+            with warnings.catch_warnings():
+                # extreme but finite data overflows intermediate sums (the statistics
+                # handle it): numpy's warnings would put stack lines on stderr
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
+                               getattr(args, "logvar", None), args.max_npz_mb)
         except (InputError, ValueError) as exc:
-            print(f"gausstest: error: {exc}" if str(path) in str(exc)
-                  else f"gausstest: error: {path}: {exc}", file=sys.stderr)
+            msg = _cli_message(exc)
+            _error(msg if msg.startswith(shown) else f"{shown}: {msg}")
             worst = EXIT_INPUT
             continue
         except MemoryError:
-            print(f"gausstest: error: {path}: out of memory", file=sys.stderr)
+            _error(f"{shown}: out of memory")
             worst = EXIT_INPUT
             continue
         reports.append(rep)
@@ -425,6 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       file=sys.stderr)
                 return EXIT_INPUT
 
+    if not reports:  # nothing to write: an existing --output is left as it was
+        return worst
     fmt = args.format
     if fmt == "json":
         import json
@@ -436,12 +604,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = ("\n" if fmt == "text" else "\n\n").join(getattr(r, render)() for r in reports)
     if args.output:
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            _write_atomic(Path(args.output), text)
         except OSError as exc:
-            print(f"gausstest: error: cannot write {args.output}: {exc}", file=sys.stderr)
+            _error(f"cannot write --output {show_path(args.output)}: "
+                   f"{exc.strerror or exc}")
             return EXIT_INPUT
-    elif text:
-        sys.stdout.write(text)
+    else:
+        _emit(text)
     return worst
 
 
@@ -484,7 +653,7 @@ def _gate_output(args, config, gate, reports, worst: int) -> int:
         if args.exit_zero and worst == EXIT_FAIL:
             out.append("--exit-zero: exit 0 although the gate fails")
     if out:
-        sys.stdout.write("\n".join(out) + "\n")
+        _emit("\n".join(out) + "\n")
     if args.exit_zero and worst == EXIT_FAIL:
         return EXIT_PASS
     return worst

@@ -344,7 +344,9 @@ def _bimodal(v: np.ndarray) -> tuple[bool, float, float, int]:
     modes = 1
     if n >= 100:
         lo, hi = np.quantile(v, [0.01, 0.99])
-        if hi > lo:
+        # a range at the rounding level of its ends (one cell of 1e18 centres the rest
+        # near 1e16) cannot hold 30 bins: numpy raises (issue 10)
+        if hi - lo > 1e-9 * max(abs(lo), abs(hi)) and np.isfinite(hi - lo):
             hist, _ = np.histogram(v, bins=30, range=(lo, hi))
             modes = count_modes(hist.astype(float))
     return (bc > 5 / 9 or modes >= 2), float(bc), g2, modes

@@ -171,9 +171,11 @@ class _HermiteTable:
         any_far = bool(far.any())
         if any_far:
             x_far = (s[far] * self.h) ** 2
+            # clip before the integer conversion: s beyond ~9e18 (a cell of 1e18, or a
+            # sample scaled by 1e100) would overflow it; entries at or below t_max / h
+            # (<= self.last) are unchanged, and the far ones are replaced below
+            np.minimum(s, self.last, out=s)
         idx = s.astype(np.intp)
-        if any_far:
-            np.minimum(idx, self.last, out=idx)
         u = s
         u -= idx
         p = np.take(self.c3, idx)
@@ -307,6 +309,8 @@ def _energy_null_mean(n: int, d: int) -> float:
 
 
 def _energy_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("energy")  # beyond 1e150 its terms are inf - inf
     x = sample.prepared(null)
     n, d = x.shape
     cross, pair, self_term = _energy_parts(x)
@@ -524,6 +528,8 @@ def _mmd_kernel(x: np.ndarray, *, null: str, kernel: str = "gaussian",
 
 
 def _mmd_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("mmd")  # beyond 1e150 its terms are inf - inf
     x = sample.prepared(null)
     n, d = x.shape
     kernel = opts.get("kernel", "gaussian")
@@ -697,6 +703,8 @@ def _cw_kernel(x: np.ndarray, *, null: str, gamma: float | None = None,
 
 
 def _cw_observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("cramer_wold")
     x = sample.prepared(null)
     n, d = x.shape
     g = opts.get("gamma")

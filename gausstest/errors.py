@@ -16,11 +16,21 @@ __all__ = [
     "SingularCovarianceError",
     "FileReadError",
     "UnknownTestError",
+    "OptionError",
+    "ExtremeValueError",
 ]
 
 
 class InputError(ValueError):
-    """Base class of every error caused by the caller's input."""
+    """Base class of every error caused by the caller's input.
+
+    ``cli`` is the same message in command-line terms (``--nan-policy omit`` where the
+    message says ``nan_policy='omit'``); the CLI prints it when given.
+    """
+
+    def __init__(self, *args: object, cli: str | None = None):
+        super().__init__(*args)
+        self.cli_message = cli
 
 
 class ShapeError(InputError):
@@ -49,3 +59,11 @@ class FileReadError(InputError):
 
 class UnknownTestError(InputError):
     """A test code that is not in the registry."""
+
+
+class ExtremeValueError(InputError):
+    """Values too extreme for one statistic to be computed correctly (it refuses, by name)."""
+
+
+class OptionError(InputError):
+    """An option that cannot be honoured (e.g. a selection that runs no test)."""

@@ -172,6 +172,14 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     top = int(opts.get("top", 5))
     n, d = sample.n, sample.d
     p, mean, sd, skew, exkurt, ks = (np.empty(d) for _ in range(6))
+    # the composite-null tests are scale free: extreme magnitudes (beyond 2^(+-128), where
+    # fourth powers leave float64) are scaled by a power of two first (exact)
+    factor = 1.0
+    if null != "standard":
+        top = (max(float(np.max(np.abs(b))) for _, b in sample.blocks()) if sample.streamed
+               else float(np.max(np.abs(sample.data))))
+        if top != 0.0 and not 2.0 ** -128 < top < 2.0 ** 128:
+            factor = 2.0 ** -np.frexp(top)[1]
     # a chunk of columns at a time (one pass over the rows of a large sample each), every
     # per-column statistic of a sub-chunk at once: each column is sorted for its A^2 once.
     # normal_ad gets at least 2 columns at a time: statsmodels takes another p-value
@@ -180,7 +188,7 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     workers = 1 if n * wide > _chunks.EDF_FLOATS else None  # keep one worker's budget when wide
     for j0, xc in column_chunks(sample, min_width=wide):
         def stats_of(sl, xc=xc, j0=j0):
-            x = xc[:, sl]
+            x = xc[:, sl] if factor == 1.0 else xc[:, sl] * factor
             cols = slice(j0 + sl.start, j0 + sl.stop)
             if null == "standard":
                 a2, ks[cols] = _ad_standard(x)

@@ -81,7 +81,7 @@ def _dh_kernel(x: np.ndarray, *, null: str) -> np.ndarray:
 
 
 def _dh_observe(sample: Sample, null: str, opts: dict) -> Observation:
-    x = sample.data
+    x = sample.scale_free_data  # scale free: a sample scaled by 1e200 is the same sample
     n, d = x.shape
     rb1, b2 = _skew_kurt(_dh_residuals(x))
     z1, z2 = _dh_z(rb1, b2, n)
@@ -273,7 +273,7 @@ def _royston_observe(sample: Sample, null: str, opts: dict) -> Observation:
             f"instead, or pass a random subsample of at most {ROYSTON_MAX_N} rows."
         )
     whiten = opts.get("whiten", True)
-    w, r, e, h = _royston_parts(sample.data, whiten)
+    w, r, e, h = _royston_parts(sample.scale_free_data, whiten)  # scale free
     e, h = float(e), float(h)
     worst = int(np.argmin(w))
     details = {

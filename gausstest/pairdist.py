@@ -227,6 +227,8 @@ def _prepared_rows(sample: Sample, null: str, opts: dict) -> tuple[np.ndarray, i
 
 
 def _observe(sample: Sample, null: str, opts: dict) -> Observation:
+    if null == "standard":
+        sample.require_finite_squares("pairwise_distances")
     which = opts.get("statistic", "ad")
     if which not in _STATISTICS:
         raise ValueError(f"statistic must be one of {_STATISTICS}; got {which!r}")

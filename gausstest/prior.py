@@ -27,6 +27,8 @@ COLLAPSE_VARIANCE = 0.01
 
 def gaussian_kl(mean: np.ndarray, cov: np.ndarray) -> float:
     """KL(N(mean, cov) || N(0, I)) = (tr cov + |mean|^2 - d - log det cov) / 2."""
+    if not (np.isfinite(cov).all() and np.isfinite(mean).all()):
+        return float("inf")  # moments beyond float64 (|z| ~ 1e154 and up): infinitely far
     sign, logdet = np.linalg.slogdet(cov)
     if sign <= 0:
         return float("inf")
@@ -36,6 +38,8 @@ def gaussian_kl(mean: np.ndarray, cov: np.ndarray) -> float:
 def gaussian_w2(mean: np.ndarray, cov: np.ndarray) -> float:
     """Wasserstein-2 distance between N(mean, cov) and N(0, I):
     W2^2 = |mean|^2 + tr(cov) + d - 2 tr(cov^{1/2})."""
+    if not (np.isfinite(cov).all() and np.isfinite(mean).all()):
+        return float("inf")
     w = np.clip(np.linalg.eigvalsh(cov), 0.0, None)
     return float(np.sqrt(max(mean @ mean + w.sum() + mean.size - 2 * np.sqrt(w).sum(), 0.0)))
 

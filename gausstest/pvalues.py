@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -210,25 +211,97 @@ def _cache_key(spec, n, d, null, options, b, seed) -> str:
 
 
 def _load(path: Path, b: int) -> np.ndarray | None:
+    """The cached statistics at ``path``, or None when absent, unusable or not a regular file.
+
+    The entry is opened without blocking and checked to be a regular file before it is
+    read (a FIFO or a device in the cache would otherwise hang the run), and its header
+    is checked before any data is read.
+    """
+    from numpy.lib import format as npformat
+
     try:
-        arr = np.load(path, allow_pickle=False)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            version = npformat.read_magic(fh)
+            reader = (npformat.read_array_header_1_0 if version == (1, 0)
+                      else npformat.read_array_header_2_0)
+            shape, fortran, dtype = reader(fh)
+            if dtype != np.float64 or shape != (b,) or fortran:
+                return None
+            arr = np.frombuffer(fh.read(8 * b), dtype=np.float64)
     except Exception:
         return None
-    if arr.dtype != np.float64 or arr.shape != (b,) or not np.isfinite(arr).all():
+    if arr.shape != (b,) or not np.isfinite(arr).all():
         return None
-    return arr
+    return arr.copy()
+
+
+#: a temporary cache file older than this (seconds) was left by a killed run
+_STALE_TMP_S = 3600.0
+
+
+def _sweep_tmp(folder: Path) -> None:
+    """Remove temporary files that killed runs left in the cache folder."""
+    now = time.time()
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.endswith(".tmp") and entry.is_file(follow_symlinks=False):
+                    try:
+                        if now - entry.stat(follow_symlinks=False).st_mtime > _STALE_TMP_S:
+                            os.unlink(entry.path)
+                    except OSError:
+                        pass
+    except OSError:
+        pass
 
 
 def _save(path: Path, arr: np.ndarray) -> bool:
+    """Write ``arr`` to ``path`` atomically (a temporary file renamed over it); False when
+    the cache cannot be written. The temporary file never outlives a failure."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            # a folder squats on the entry's name: it cannot be replaced (a FIFO or any
+            # other non-folder entry is replaced by the rename below)
+            return False
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, arr, allow_pickle=False)
         os.replace(tmp, path)
+        tmp = None
+        _sweep_tmp(path.parent)
         return True
-    except OSError:
+    except (OSError, ValueError):
         return False
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+_warned_cache: set[str] = set()
+
+
+def _cache_warning(folder: Path, reason: str) -> None:
+    """Say once per process, on one line, that the cache folder cannot be used."""
+    key = str(folder)
+    if key in _warned_cache:
+        return
+    _warned_cache.add(key)
+    shown = key if len(key) <= 120 else key[:60] + "..." + key[-40:]
+    print(f"gausstest: warning: cannot use the cache folder {ascii(shown)[1:-1]} ({reason}); "
+          "simulated nulls are not kept (set GAUSSTEST_CACHE_DIR to a writable folder)",
+          file=sys.stderr)
 
 
 def _one_blas_thread():
@@ -286,14 +359,23 @@ def simulate_null(
     A corrupt, truncated or mismatched cache file is ignored and rebuilt.
     Returns the statistics and "hit", "built" or "off".
     """
+    path = None
     if use_cache:
-        path = cache_dir() / _cache_key(spec, n, d, null, options, b, seed)
-        cached = _load(path, b) if path.exists() else None
+        folder = cache_dir()
+        path = folder / _cache_key(spec, n, d, null, options, b, seed)
+        cached = _load(path, b)
         if cached is not None:
             return cached, "hit"
     stats = _draw_statistics(spec, n, d, null, options, b, seed)
     if not np.isfinite(stats).all():
         raise RuntimeError(f"simulated null of {spec.code} produced non-finite values")
-    if use_cache and _save(path, stats):
-        return stats, "built"
+    if path is not None:
+        if _save(path, stats):
+            return stats, "built"
+        try:
+            usable = path.parent.is_dir() and os.access(path.parent, os.W_OK)
+        except (OSError, ValueError):
+            usable = False
+        if not usable:
+            _cache_warning(path.parent, "not a writable folder, or its path is too long")
     return stats, "off"

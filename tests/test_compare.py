@@ -68,7 +68,8 @@ class TestCompare:
         md = comparison.to_markdown()
         table = [ln for ln in md.splitlines() if ln.startswith("| ") and "effect" not in ln]
         # every markdown row has the header's number of cells (no stray pipes)
-        widths = {ln.count(" | ") for ln in md.splitlines() if ln.startswith("| prior_moments")}
+        widths = {ln.count(" | ") for ln in md.splitlines()
+                  if ln.startswith(("| prior_match", "| prior_moments"))}
         assert len(widths) == 1 and table
 
     def test_html_has_pictures_side_by_side(self, comparison):

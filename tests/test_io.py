@@ -58,14 +58,14 @@ def test_txt_whitespace_and_comments(tmp_path):
 def test_non_numeric_csv_names_row(tmp_path):
     p = tmp_path / "z.csv"
     p.write_text("a,b\n1,2\n3,oops\n")
-    with pytest.raises(FileReadError, match=r"row 3 has a non-numeric value 'oops'"):
+    with pytest.raises(FileReadError, match=r"row 2 \(line 3\) column 2 has a non-numeric value 'oops'"):
         load(p)
 
 
 def test_ragged_csv(tmp_path):
     p = tmp_path / "z.csv"
     p.write_text("1,2\n3\n")
-    with pytest.raises(FileReadError, match="row 2 has 1 values"):
+    with pytest.raises(FileReadError, match=r"row 2 \(line 2\) has 1 values"):
         load(p)
 
 

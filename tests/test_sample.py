@@ -82,8 +82,22 @@ class TestAsSample:
         z = np.ones((10, 2))
         z[3, 1] = np.nan
         z[7, 0] = np.inf
-        with pytest.raises(gt.NonFiniteError, match=r"2 of 10 rows .*rows 3, 7.*nan_policy='omit'"):
+        # rows are numbered from 1 everywhere (the CSV parser's rows too)
+        with pytest.raises(gt.NonFiniteError, match=r"2 of 10 rows .*rows 4, 8, counting from 1"
+                                                      r".*nan_policy='omit'") as info:
             as_sample(z)
+        assert "--nan-policy omit" in info.value.cli_message
+
+    def test_masked_entries_are_missing(self):
+        z = np.ma.masked_array(np.arange(20.0).reshape(10, 2), mask=False)
+        z[5, 1] = np.ma.masked  # the value under the mask (11.0) must not be used
+        with pytest.raises(gt.NonFiniteError, match=r"1 of 10 rows contain NaN, inf or masked "
+                                                      r"values \(row 6,"):
+            as_sample(z)
+        s = as_sample(z, nan_policy="omit")
+        assert s.n == 9 and s.dropped_rows == 1 and 11.0 not in s.data
+        # a masked array with nothing masked is an ordinary array
+        np.testing.assert_array_equal(as_sample(np.ma.masked_array(np.eye(4))).data, np.eye(4))
 
     def test_nan_policy_omit(self, rng):
         z = rng.standard_normal((10, 2))
