@@ -279,10 +279,18 @@ def coverage_moments(n_used: int, m: int, d: int, k: int, seed: int) -> np.ndarr
     return mom if np.isfinite(mom).all() else None
 
 
+#: rows below which a test's statistic is too discrete for quantile tables (coverage and
+#: precision are fractions of n: at (35, 2) the tabled size was 0.069): Monte Carlo there,
+#: which is cheap at such n
+_MIN_TABLED_ROWS = {"coverage": 100}
+
+
 def applies(spec: Any, n: int, d: int, null: str, opts: Mapping[str, Any]) -> bool:
     """Does the shipped table calibrate this call (test, null, options, n, d)?"""
     table = table_for(spec.code, null)
     if table is None or not _options_match(spec.code, opts, n, d):
+        return False
+    if sim_rows(spec, n, d) < _MIN_TABLED_ROWS.get(spec.code, 0):
         return False
     return table.covers(key_rows(spec, n, d), d)
 

@@ -176,10 +176,10 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     # fourth powers leave float64) are scaled by a power of two first (exact)
     factor = 1.0
     if null != "standard":
-        top = (max(float(np.max(np.abs(b))) for _, b in sample.blocks()) if sample.streamed
-               else float(np.max(np.abs(sample.data))))
-        if top != 0.0 and not 2.0 ** -128 < top < 2.0 ** 128:
-            factor = 2.0 ** -np.frexp(top)[1]
+        biggest = (max(float(np.max(np.abs(b))) for _, b in sample.blocks()) if sample.streamed
+                   else float(np.max(np.abs(sample.data))))
+        if biggest != 0.0 and not 2.0 ** -128 < biggest < 2.0 ** 128:
+            factor = 2.0 ** -np.frexp(biggest)[1]
     # a chunk of columns at a time (one pass over the rows of a large sample each), every
     # per-column statistic of a sub-chunk at once: each column is sorted for its A^2 once.
     # normal_ad gets at least 2 columns at a time: statsmodels takes another p-value

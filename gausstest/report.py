@@ -128,6 +128,24 @@ def _finding_text(x) -> str:
     return f"[{label}] {x.text}{tests}"
 
 
+#: rows the diagnoses read at most: a sample streamed from a large file (see
+#: Sample.streamed) is diagnosed on a seeded, sorted subsample of this many rows, so the
+#: report keeps its bounded memory (the tests themselves saw every row they state)
+DIAGNOSIS_MAX_ROWS = 50_000
+
+
+def _diagnosis_rows(sample):
+    """The sample the diagnoses read: itself when it is in memory; else an in-memory
+    copy of at most DIAGNOSIS_MAX_ROWS of its rows (seeded), leaving it unmaterialised."""
+    if not getattr(sample, "streamed", False):
+        return sample
+    if sample.n <= DIAGNOSIS_MAX_ROWS:
+        return sample.take(np.arange(sample.n))
+    idx = np.sort(np.random.default_rng(20261202).choice(sample.n, DIAGNOSIS_MAX_ROWS,
+                                                         replace=False))
+    return sample.take(idx)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Report:
     """Results of a battery, the verdict (weighted Holm, closed over the two nulls) and findings."""
@@ -165,7 +183,12 @@ class Report:
         from .questions import answer_questions
 
         questions = answer_questions([(r.test, r.null) for r in results], adjusted, alpha, null)
-        diagnoses = diagnose(sample, results, [bool(x) for x in reject], questions=questions)
+        rows = _diagnosis_rows(sample)
+        diagnoses = diagnose(rows, results, [bool(x) for x in reject], questions=questions)
+        if rows.n < sample.n:
+            notes = (*notes, f"the diagnoses read a seeded subsample of {rows.n} of "
+                             f"{sample.n} rows (a streamed sample; the tests' rows are stated "
+                             "with each test)")
         findings = [_finding_text(x) for x in diagnoses]
         verdict = "fail" if reject.any() else "pass"
         if verdict == "pass":

@@ -47,12 +47,12 @@ def test_assess_dask_prior_match_uses_all_rows(client, monkeypatch):
     z = _data().astype(np.float32)
     x = da.from_array(z, chunks=(5_000, 6))
     assert is_dask_array(x) and not is_dask_array(z)
-    rep = gt.assess(x, tests=["prior_match", "radii", "marginals"], rng=3,
+    rep = gt.assess(x, tests=["prior_moments", "radii", "marginals"], rng=3,
                     method=gt.MonteCarlo(n_resamples=49))
-    full = gt.assess(z, tests=["prior_match"], rng=3, method=gt.MonteCarlo(n_resamples=49))
-    pm = rep.result("prior_match", "standard")
+    full = gt.assess(z, tests=["prior_moments"], rng=3, method=gt.MonteCarlo(n_resamples=49))
+    pm = rep.result("prior_moments", "standard")
     assert pm.n == 60_000 and rep.n == 60_000
-    np.testing.assert_allclose(pm.statistic, full.result("prior_match", "standard").statistic,
+    np.testing.assert_allclose(pm.statistic, full.result("prior_moments", "standard").statistic,
                                rtol=1e-10)
     m = subsample_rows(60_000, 6)
     assert rep.result("radii", "standard").n == m < 60_000
@@ -68,7 +68,7 @@ def test_lazy_array_never_materialised(client):
     each worker holds a chunk at a time; the subsample is what comes to this process."""
     rs = da.random.default_rng(5)
     x = rs.standard_normal((2_000_000, 8), chunks=(100_000, 8))
-    rep = gt.assess(x, tests=["prior_match", "mardia_kurtosis"], method=gt.MonteCarlo(n_resamples=19))
+    rep = gt.assess(x, tests=["prior_moments", "mardia_kurtosis"], method=gt.MonteCarlo(n_resamples=19))
     assert rep.n == 2_000_000
     assert rep.result("mardia_kurtosis", "gaussian").n == subsample_rows(2_000_000, 8)
 
@@ -77,8 +77,8 @@ def test_dask_bad_inputs(client):
     z = _data(3000, 3)
     z[17, 2] = np.nan
     with pytest.raises(gt.NonFiniteError, match="1 of 3000 rows"):
-        gt.assess(da.from_array(z, chunks=1000), tests=["prior_match"])
+        gt.assess(da.from_array(z, chunks=1000), tests=["prior_moments"])
     with pytest.raises(gt.InputError, match="nan_policy='omit' is not available"):
-        gt.assess(da.from_array(z, chunks=1000), tests=["prior_match"], nan_policy="omit")
+        gt.assess(da.from_array(z, chunks=1000), tests=["prior_moments"], nan_policy="omit")
     with pytest.raises(gt.ShapeError, match="2-D"):
         gt.assess(da.zeros((10, 2, 2), chunks=5))

@@ -65,10 +65,10 @@ class TestProgress:
     def test_assess_reports_every_step(self):
         buf = io.StringIO()
         z = np.random.default_rng(0).standard_normal((100, 2))
-        gt.assess(z, tests=["prior_match", "radii"],
+        gt.assess(z, tests=["prior_moments", "radii"],
                   progress=Progress(mode="lines", stream=buf, delay=0, every=0))
         text = buf.getvalue()
-        for step in ("1/3 prior_match [standard]", "2/3 radii [standard]", "3/3 radii [gaussian]"):
+        for step in ("1/3 prior_moments [standard]", "2/3 radii [standard]", "3/3 radii [gaussian]"):
             assert step in text
         assert "3 steps done" in text
 
@@ -87,17 +87,17 @@ class TestCliProgress:
         self._slow_start(monkeypatch)
         src = tmp_path / "z.npy"
         np.save(src, np.random.default_rng(0).standard_normal((100, 2)))
-        main(["report", str(src), "--select", "prior_match", "--format", "json"])
+        main(["report", str(src), "--select", "prior_moments", "--format", "json"])
         out, err = capsys.readouterr()
         json.loads(out)
-        assert "gausstest: z.npy: 1/1 prior_match [standard]" in err
+        assert "gausstest: z.npy: 1/1 prior_moments [standard]" in err
 
     def test_quiet(self, tmp_path, capsys, monkeypatch):
         self._slow_start(monkeypatch)
         src = tmp_path / "z.npy"
         np.save(src, np.random.default_rng(0).standard_normal((100, 2)))
         for cmd in (["report", str(src)], ["check", str(src)], ["compare", str(src)]):
-            main([*cmd, "--select", "prior_match", "--quiet"])
+            main([*cmd, "--select", "prior_moments", "--quiet"])
             assert capsys.readouterr().err == ""
-        main(["compare", str(src), "--select", "prior_match"])
-        assert "z: 1/1 prior_match" in capsys.readouterr().err
+        main(["compare", str(src), "--select", "prior_moments"])
+        assert "z: 1/1 prior_moments" in capsys.readouterr().err

@@ -61,7 +61,7 @@ def test_assess_side_by_side_equals_serial(monkeypatch, tmp_path):
     monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
     z = np.random.default_rng(8).standard_normal((300, 3))
     z[:, 1] += 0.4 * z[:, 1] ** 2
-    kw = {"tests": ["prior_match", "mardia_kurtosis", "radii", "marginals", "projections",
+    kw = {"tests": ["prior_moments", "mardia_kurtosis", "radii", "marginals", "projections",
                     "energy"], "method": gt.MonteCarlo(n_resamples=29), "rng": 4}
     monkeypatch.setenv("GAUSSTEST_THREADS", "1")
     gt.assess(z, **kw)  # builds the null caches, so both calls below read them
