@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Sequence
@@ -267,11 +266,8 @@ def assess(
 
     shown = make_progress(progress)
     shown.start(len(pairs))
-    started = itertools.count()
-
     def run_one(pair: tuple[str, str]):
         code, nl = pair
-        shown.step(next(started), f"{code} [{nl}]")
         spec = REGISTRY[code]
         use = sub if (sub is not None and spec.quadratic) else sample
         if exact is not None and code in EXACT_TESTS:
@@ -288,11 +284,19 @@ def assess(
     workers = 1 if sample.streamed else min(worker_threads(), len(pairs))
     try:
         with blas_threads():  # set once for all workers, so none restores another's setting
+            # the progress display is updated from this thread only (a Jupyter display
+            # handle is not thread safe): step k is shown when test k is awaited
+            outcomes = []
             if workers > 1:
                 with ThreadPoolExecutor(max_workers=workers) as ex:
-                    outcomes = list(ex.map(run_one, pairs))
+                    futures = [ex.submit(run_one, p) for p in pairs]
+                    for k, ((code, nl), fut) in enumerate(zip(pairs, futures)):
+                        shown.step(k, f"{code} [{nl}]")
+                        outcomes.append(fut.result())
             else:
-                outcomes = [run_one(p) for p in pairs]
+                for k, (code, nl) in enumerate(pairs):
+                    shown.step(k, f"{code} [{nl}]")
+                    outcomes.append(run_one((code, nl)))
     finally:
         shown.done()
     for (code, nl), (res, on_sub, skip) in zip(pairs, outcomes):

@@ -137,6 +137,12 @@ DIAGNOSIS_MAX_ROWS = 50_000
 def _diagnosis_rows(sample):
     """The sample the diagnoses read: itself when it is in memory; else an in-memory
     copy of at most DIAGNOSIS_MAX_ROWS of its rows (seeded), leaving it unmaterialised."""
+    source = getattr(sample, "source", None)
+    if source is not None and source.shape[0] != sample.n:
+        # exact all-row moments over a Dask array, with its in-memory subsample as rows
+        from .sample import Sample
+
+        return Sample(np.asarray(source, dtype=np.float64))
     if not getattr(sample, "streamed", False):
         return sample
     if sample.n <= DIAGNOSIS_MAX_ROWS:

@@ -59,7 +59,9 @@ class TestTablesShipped:
                 spec = get_spec(code)
                 limit = spec.subsample_above(d) if spec.subsample_above is not None else None
                 rows = min(n, limit) if limit else n
+                on_d_grid = d in cal.D_GRID or d <= cal._D_INTERPOLATED_UP_TO.get(code, d)
                 if (rows >= spec.min_n(d, null) and (null == "standard" or rows > d + 2)
+                        and on_d_grid
                         and cal.sim_rows(spec, rows, d) >= cal._MIN_TABLED_ROWS.get(code, 0)):
                     assert cal.applies(spec, rows, d, null, cal.canonical_options(code, rows, d)), (
                         code, null, n, d)
