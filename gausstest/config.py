@@ -229,17 +229,8 @@ def parse_max_effect(value: Any, *, where: str = "[tool.gausstest]",
 
     example = "{ prior_match = 0.05, energy = 0.01 }"
     if isinstance(value, str):
-        table: dict[str, Any] = {}
-        for item in (t.strip() for t in value.split(",")):
-            name, sep, num = item.partition("=")
-            try:
-                table[name.strip()] = float(num)
-            except ValueError:
-                sep = ""
-            if not sep or not name.strip():
-                raise _err(where, key, f"expected code=threshold pairs, e.g. "
-                                       f"prior_match=0.05,energy=0.01; got {item!r}")
-        value = table
+        value = _pairs(value, where, key, "expected code=threshold pairs, e.g. "
+                                          "prior_match=0.05,energy=0.01")
     if not isinstance(value, dict) or not value:
         raise _err(where, key, f"expected a table test code -> largest tolerated effect, e.g. "
                                f"{example}; got {_show(value)}")
@@ -300,24 +291,29 @@ def validate(table: Mapping[str, Any], *, where: str = "[tool.gausstest]") -> di
     return out
 
 
+def _pairs(text: str, where: str, key: str, expected: str) -> dict[str, float]:
+    """The flag syntax ``code=x,code:null=y`` as a table; an item without a number is an
+    error naming ``key``."""
+    table: dict[str, float] = {}
+    for item in (t.strip() for t in text.split(",")):
+        name, sep, num = item.partition("=")
+        try:
+            table[name.strip()] = float(num)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise _err(where, key, f"{expected}; got {item!r}")
+    return table
+
+
 def _weights(value: Any, *, where: str) -> Any:
     from .battery import verdict_weights
 
     if value == "equal":
         return "equal"
     if isinstance(value, str):  # the flag's syntax: "radii=8,energy:standard=4"
-        table: dict[str, Any] = {}
-        for item in (t.strip() for t in value.split(",")):
-            name, sep, num = item.partition("=")
-            try:
-                table[name.strip()] = float(num)
-            except ValueError:
-                sep = ""
-            if not sep or not name.strip():
-                raise _err(where, "weights", "expected 'equal', code=weight pairs "
-                                             f"(\"radii=8,energy:standard=4\") or a table; "
-                                             f"got {item!r}")
-        value = table
+        value = _pairs(value, where, "weights", "expected 'equal', code=weight pairs "
+                                                "(\"radii=8,energy:standard=4\") or a table")
     if not isinstance(value, dict):
         raise _err(where, "weights", "expected 'equal' or a table code[:null] -> weight > 0, "
                                      f"e.g. weights = {{ radii = 8 }}; got {_show(value)}")
