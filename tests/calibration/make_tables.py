@@ -120,7 +120,8 @@ def simulate_cell(job) -> tuple[str, float]:
 #: (n, d) points whose surrounding cells are simulated first: the README's example, the
 #: issue's cold-start points and the off-grid validation points (tests/calibration/validate.py)
 FOCUS = [(2000, 16), (1796, 16), (333, 48), (4321, 8), (150, 100), (10000, 64), (35, 2),
-         (120, 5), (600, 11), (15000, 3), (600, 8), (600, 16), (500, 5), (200, 5), (300, 4)]
+         (120, 5), (600, 11), (15000, 3), (600, 8), (600, 16), (500, 5), (200, 5), (300, 4),
+         (250, 9), (850, 28), (2500, 56), (60, 7), (175, 40)]
 
 
 def _bracket(grid, v):
