@@ -206,3 +206,19 @@ def test_calibrate_command_fills_the_cache(tmp_path, monkeypatch, capsys):
     assert main(["calibrate", "--n", "500", "--d", "4", "--tests", "radii"]) == 0
     assert "radii              standard  table" in capsys.readouterr().out
     assert main(["calibrate", "--n", "1", "--d", "2"]) == 2
+
+
+def test_table_is_package_data():
+    """`pip install .` (not editable) must ship the table: pyproject's package-data
+    patterns cover gausstest/data/calibration.npz."""
+    import fnmatch
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    root = Path(__file__).resolve().parent.parent
+    conf = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = conf["tool"]["setuptools"]["package-data"]["gausstest"]
+    assert any(fnmatch.fnmatch(f"data/{cal.TABLE_FILE}", p) for p in patterns)
+    assert (root / "gausstest" / "data" / cal.TABLE_FILE).exists()
