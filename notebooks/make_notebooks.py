@@ -29,7 +29,7 @@ def code(text: str):
     return nbformat.v4.new_code_cell(text.strip())
 
 
-QUICK = '["prior_match", "mardia_kurtosis", "radii", "marginals"]'
+QUICK = '["prior_moments", "mardia_kurtosis", "radii", "marginals"]'
 
 QUICKSTART = [
     md("""
