@@ -147,7 +147,7 @@ for name, rep in reports.items():
     print(f"{{name:<14}}" + "".join(f"{{c:>16}}" for c in cells) + f"   {{rep.verdict}}")
 """),
     md("""
-Read down a column: no single test catches everything. `prior_match` (the exact test of
+Read down a column: no single test catches everything. `prior_moments` (the exact test of
 mean and covariance) sees the collapsed coordinate and the mixture's inflated direction
 but not the shell, whose mean and covariance are right, nor the hole; Mardia's kurtosis
 under the standard null misses the hole; `radii` sees the shell, the heavy tails of t5
