@@ -162,15 +162,15 @@ class _Table:
         return self._cells(n, d) is not None
 
     @staticmethod
-    def _bracket(grid: np.ndarray, v: float, log: bool = True) -> tuple[int, int, float] | None:
+    def _bracket(grid: np.ndarray, v: float) -> tuple[int, int, float] | None:
+        """(lower, upper, weight of upper) of v on the grid, in log coordinates."""
         if v < grid[0] or v > grid[-1]:
             return None
         j = int(np.searchsorted(grid, v))
         if grid[j] == v:
             return j, j, 0.0
         lo, hi = j - 1, j
-        f = math.log if log else float
-        w = (f(v) - f(grid[lo])) / (f(grid[hi]) - f(grid[lo]))
+        w = (math.log(v) - math.log(grid[lo])) / (math.log(grid[hi]) - math.log(grid[lo]))
         return lo, hi, w
 
     def _cells(self, n: int, d: int):
