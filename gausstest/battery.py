@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -14,7 +15,7 @@ from .errors import InputError, OptionError, UnknownTestError
 from .registry import REGISTRY, canonical_code, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
-from .threads import blas_threads
+from .threads import blas_threads, serial_section
 
 __all__ = ["assess", "DEFAULT_BATTERY", "VERDICT_WEIGHTS", "MAX_QUADRATIC_N", "select_tests",
            "selected_pairs", "verdict_weights"]
@@ -273,7 +274,9 @@ def assess(
         if exact is not None and code in EXACT_TESTS:
             use = exact
         try:
-            with blas_threads():  # deliberate BLAS threads (gausstest.threads)
+            # deliberate BLAS threads (gausstest.threads); beside another test, the pairwise
+            # engine stays on this thread instead of splitting its blocks again
+            with blas_threads(), (serial_section() if workers > 1 else nullcontext()):
                 return run_test(code, use, null=nl, method=method, rng=seed), use is sub, None
         except InputError as exc:
             return None, False, Skipped(test=code, null=nl, reason=str(exc))
@@ -306,6 +309,9 @@ def assess(
         if on_sub:
             notes.append(f"{code} [{nl}] ran on a seeded subsample of {sub.n} of {sample.n} rows "
                          "(O(n^2) test)")
+        elif res.details.get("rows_used", sample.n) < sample.n and code == "projections":
+            notes.append(f"{code} [{nl}] ran on a seeded subsample of {res.details['rows_used']}"
+                         f" of {sample.n} rows (its sorted projections cost too much per row)")
         results.append(res)
     if not results:
         raise InputError("no test could run on this sample: " +

@@ -12,33 +12,30 @@ what they always did.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
 from .sample import Sample, check_null
+from .threads import worker_threads
 
-__all__ = ["PASS_FLOATS", "EDF_FLOATS", "column_chunks", "projected_chunks", "project",
+__all__ = ["PASS_FLOATS", "EDF_FLOATS", "column_pass_floats", "column_chunks", "projected_chunks", "project",
            "sub_chunks", "for_each", "worker_threads"]
 
 #: float64 values per chunk built in one pass over the rows (64 MiB)
 PASS_FLOATS = 1 << 23
+def column_pass_floats() -> int:
+    """float64 values per column chunk of the per-column statistics: 3 x PASS_FLOATS (192
+    MiB). Each chunk is a pass over the rows, so wider chunks mean fewer passes (6 instead
+    of 16 over a 10^6 x 128 file), for memory the 1 GB budget of a report on such a file
+    allows."""
+    return 3 * PASS_FLOATS
+
+
 #: float64 values per sub-chunk an EDF statistic is computed on, per worker thread (8 MiB;
 #: the EDF code makes about a dozen temporaries of this size)
 EDF_FLOATS = 1_000_000
-
-
-def worker_threads() -> int:
-    """Threads that reduce sub-chunks side by side: ``$GAUSSTEST_THREADS``, else
-    min(2, CPUs). Sorting and numpy's element-wise loops release the GIL, and the BLAS
-    products run on one thread during :func:`gausstest.assess` (gausstest.threads), so
-    two workers use both cores of a 2-core machine without oversubscribing it."""
-    raw = os.environ.get("GAUSSTEST_THREADS", "").strip()
-    if raw.isdigit() and int(raw) > 0:
-        return int(raw)
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def for_each(items: Iterable, fn: Callable[[object], None], workers: int | None = None) -> None:
@@ -83,18 +80,19 @@ def sub_chunks(width: int, n: int, floats: int | None = None,
 def column_chunks(sample: Sample, floats: int | None = None,
                   min_width: int = 1) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(j0, x)``: the float64 columns j0:j0 + k of the sample as an (n, k) array
-    (k >= ``min_width`` where d allows)."""
+    in column-major order, so each column is contiguous for the per-column work (k >=
+    ``min_width`` where d allows)."""
     n, d = sample.n, sample.d
     spans = _spans(d, _width(d, n, PASS_FLOATS if floats is None else floats), min_width)
     if not sample.streamed:
         x = sample.data
         for sl in spans:
-            yield sl.start, x[:, sl]
+            yield sl.start, np.asfortranarray(x[:, sl])
         return
     for sl in spans:
-        out = np.empty((n, sl.stop - sl.start))
-        for r0, b in sample.blocks():
-            out[r0:r0 + b.shape[0]] = b[:, sl]
+        out = np.empty((n, sl.stop - sl.start), order="F")
+        for r0, b in sample.blocks(columns=sl):  # only these columns are converted
+            out[r0:r0 + b.shape[0]] = b
         yield sl.start, out
         del out  # let the caller free the chunk before the next one is built
 

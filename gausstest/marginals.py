@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from ._lazy import lazy_module
-from . import chunks as _chunks
-from .chunks import column_chunks, for_each, sub_chunks
+from .chunks import column_chunks, column_pass_floats, for_each, sub_chunks
+from .normal_edf import ad_fitted_pvalue, sorted_edf
 from .radial import edf_statistics
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
@@ -181,34 +181,43 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     # fourth powers leave float64) are scaled by a power of two first (exact)
     factor = 1.0
     if null != "standard":
-        biggest = (max(float(np.max(np.abs(b))) for _, b in sample.blocks()) if sample.streamed
-                   else float(np.max(np.abs(sample.data))))
+        biggest = sample.max_abs
         if biggest != 0.0 and not 2.0 ** -128 < biggest < 2.0 ** 128:
             factor = 2.0 ** -np.frexp(biggest)[1]
     # a chunk of columns at a time (one pass over the rows of a large sample each), every
-    # per-column statistic of a sub-chunk at once: each column is sorted for its A^2 once.
-    # normal_ad gets at least 2 columns at a time: statsmodels takes another p-value
-    # branch (p = 0 beyond A^2 = 13) for a single column than for several
-    wide = min(2, d) if (null == "gaussian" and n > SHAPIRO_MAX_N) else 1
-    workers = 1 if n * wide > _chunks.EDF_FLOATS else None  # keep one worker's budget when wide
-    for j0, xc in column_chunks(sample, min_width=wide):
+    # per-column statistic of a sub-chunk at once: each column is sorted once, and its A^2
+    # and KS distance come from one normal-CDF call per value (gausstest.normal_edf)
+    for j0, xc in column_chunks(sample, floats=column_pass_floats()):
         def stats_of(sl, xc=xc, j0=j0):
             x = xc[:, sl] if factor == 1.0 else xc[:, sl] * factor
             cols = slice(j0 + sl.start, j0 + sl.stop)
+            m = x.mean(axis=0)
+            c = x - m
+            c2 = c * c
+            m2 = c2.mean(axis=0)
+            m3 = (c2 * c).mean(axis=0)
+            m4 = (c2 * c2).mean(axis=0)
+            del c, c2
+            mean[cols], sd[cols] = m, np.sqrt(m2 * (n / (n - 1.0)))
+            # biased g1 and g2, NaN for a constant column (as scipy.stats.skew / kurtosis)
+            flat = m2 <= (np.finfo(float).resolution * m) ** 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                skew[cols] = np.where(flat, np.nan, m3 / m2 ** 1.5)
+                exkurt[cols] = np.where(flat, np.nan, m4 / (m2 * m2) - 3.0)
+            xs = np.sort(x.T, axis=-1)  # (k, n), each column sorted once
             if null == "standard":
-                a2, ks[cols] = _ad_standard(x)
+                a2, ks[cols] = sorted_edf(xs)
                 p[cols] = ad_pvalue(a2, n)
-            else:
-                p[cols] = _coordinate_pvalues(x, null)
-            mean[cols] = x.mean(axis=0)
-            sd[cols] = x.std(axis=0, ddof=1)
-            skew[cols] = stats.skew(x, axis=0)
-            exkurt[cols] = stats.kurtosis(x, axis=0)
-            if null != "standard":
-                safe = np.where(sd[cols] > 0, sd[cols], 1.0)
-                _, ks[cols] = _ad_standard((x - mean[cols]) / safe)
+                return
+            safe = np.where(sd[cols] > 0, sd[cols], 1.0)
+            xs -= m[:, None]
+            xs /= safe[:, None]
+            a2, ks[cols] = sorted_edf(xs)
+            # Shapiro-Wilk up to SHAPIRO_MAX_N, then A^2 with estimated mean and sd
+            p[cols] = (_coordinate_pvalues(x, null) if n <= SHAPIRO_MAX_N
+                       else ad_fitted_pvalue(a2, n))
 
-        for_each(sub_chunks(xc.shape[1], n, min_width=wide), stats_of, workers=workers)
+        for_each(sub_chunks(xc.shape[1], n), stats_of)
         del xc, stats_of
     holm_p = holm_adjust(p)
     bh_reject, bh_q = _sm_multitest.fdrcorrection(p, alpha=0.05)

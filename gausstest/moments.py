@@ -14,6 +14,7 @@ import numpy as np
 
 from ._lazy import lazy_module
 from .pairwise import gram_sum
+from .threads import engine_threads, run_parallel
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample
@@ -30,20 +31,46 @@ def _b1(x: np.ndarray) -> float:
     """(1/n^2) sum_{i,j} (x_i . x_j)^3 for one (n, d) sample.
 
     Two exact routes, whichever is cheaper: the squared third-moment tensor
-    sum_{rst} m_rst^2 with m_rst = mean_i x_ir x_is x_it (O(n d^3), row chunks), or
-    the cubed Gram matrix through the blocked engine (O(n^2 d)).
+    sum_{rst} m_rst^2 with m_rst = mean_i x_ir x_is x_it (O(n d^3 / 3), row chunks; see
+    :func:`_b1_tensor`), or the cubed Gram matrix through the blocked engine (O(n^2 d)).
     """
     n, d = x.shape
     if d * d <= n:
-        m = np.zeros((d * d, d))
-        step = max(1, 4_000_000 // (d * d))
-        for i0 in range(0, n, step):
-            xi = x[i0:i0 + step]
-            outer = (xi[:, :, None] * xi[:, None, :]).reshape(len(xi), d * d)
-            m += outer.T @ xi
-        m /= n
-        return float((m * m).sum())
+        step = max(1, _TENSOR_FLOATS // d)
+        return _b1_tensor(((i0, x[i0:i0 + step]) for i0 in range(0, n, step)), n, d)
     return gram_sum(x, lambda g: g * g * g) / (n * n)
+
+
+#: float64 values of the row chunks the tensor route reads at a time
+_TENSOR_FLOATS = 1 << 20
+
+
+def _b1_tensor(blocks, n: int, d: int) -> float:
+    """b1 = (1/n^2) sum_{r,s,t} (sum_i x_ir x_is x_it)^2 from row blocks ``(r0, x)``.
+
+    The tensor is symmetric, so only r <= s, t is accumulated: for each r the
+    (d - r) x (d - r) matrix M_r[s, t] = sum_i x_ir x_is x_it over s, t >= r, one GEMM
+    per row block (a third of the full tensor's flops and memory). Each unordered
+    triple r <= s <= t sits in M_r once or twice, so the entries are weighted to count
+    every ordered (r, s, t): 3 where s, t > r, 3/2 in the first row and column (s or t
+    equal to r, the other above) and 1 at [r, r]. The r are shared out over
+    :func:`gausstest.threads.engine_threads` threads when the work is worth it.
+    """
+    acc = [np.zeros((d - r, d - r)) for r in range(d)]
+    threads = engine_threads() if n * d ** 3 > 3e9 else 1
+    for _, xb in blocks:
+        def work(r: int, xb=xb) -> None:
+            tail = xb[:, r:]
+            acc[r] += (tail * xb[:, r:r + 1]).T @ tail
+
+        run_parallel(work, d, threads)  # r = 0 (the largest) first
+    total = 0.0
+    for m in acc:
+        sq = m * m
+        # 3 on [1:, 1:]; 3/2 on each of the (equal) first row and column; 1 at [0, 0]
+        # (summed without a subtraction, so an overflowing sample gives inf, not inf - inf)
+        total += 3.0 * sq[1:, 1:].sum() + 3.0 * sq[0, 1:].sum() + sq[0, 0]
+    return total / (n * n)
 
 
 def _skew_kernel(x: np.ndarray, *, null: str, correction: bool = False) -> np.ndarray:
@@ -70,9 +97,11 @@ def _skew_df(d: int) -> float:
 def _skew_observe(sample: Sample, null: str, opts: dict) -> Observation:
     if null == "standard":
         sample.require_finite_squares("mardia_skewness")  # beyond 1e150 its terms are inf - inf
-    x = sample.prepared(null)
-    n, d = x.shape
-    b1 = _b1(x)
+    n, d = sample.n, sample.d
+    if sample.streamed:  # row blocks of the file, whitened on the fly: no float64 copy
+        b1 = _b1_tensor(sample.prepared_blocks(null), n, d)
+    else:
+        b1 = _b1(sample.prepared(null))
     stat = n * b1 / 6.0
     if opts.get("correction", False):
         stat *= _small_sample_k(n, d)

@@ -196,13 +196,15 @@ class Sample:
         """True when the summaries are computed over several row blocks."""
         return self.n > self.block_rows
 
-    def blocks(self, rows: int | None = None):
-        """Yield ``(r0, block)``: consecutive float64 row blocks of the sample."""
+    def blocks(self, rows: int | None = None, columns: slice | None = None):
+        """Yield ``(r0, block)``: consecutive float64 row blocks of the sample (of the
+        ``columns`` only, if given: only those are converted to float64)."""
         rows = self.block_rows if rows is None else max(1, int(rows))
+        cols = slice(None) if columns is None else columns
         if "data" in self.__dict__ or self.source.dtype == np.float64:
             src = self.data
             for r0 in range(0, self.n, rows):
-                yield r0, src[r0:r0 + rows]
+                yield r0, src[r0:r0 + rows, cols]
             return
         path = _mapped_file(self.source)
         if path is not None:
@@ -216,10 +218,10 @@ class Sample:
                     raw = np.fromfile(fh, dtype=src.dtype, count=m * self.d)
                     if raw.size != m * self.d:  # the file changed under us: use the map
                         raw = np.asarray(src[r0:r0 + m])
-                    yield r0, raw.reshape(m, self.d).astype(np.float64)
+                    yield r0, raw.reshape(m, self.d)[:, cols].astype(np.float64)
             return
         for r0 in range(0, self.n, rows):
-            yield r0, np.asarray(self.source[r0:r0 + rows], dtype=np.float64)
+            yield r0, np.asarray(self.source[r0:r0 + rows, cols], dtype=np.float64)
 
     def take(self, idx: np.ndarray) -> "Sample":
         """A new in-memory float64 sample of the rows ``idx`` (reads only those rows)."""
@@ -249,6 +251,13 @@ class Sample:
         return out
 
     # -- moments ---------------------------------------------------------
+    @cached_property
+    def max_abs(self) -> float:
+        """The largest |value| (over row blocks for a streamed sample: no float64 copy)."""
+        if not self.streamed:
+            return float(np.max(np.abs(self.data)))
+        return max(float(np.max(np.abs(b))) for _, b in self.blocks())
+
     @cached_property
     def mean(self) -> np.ndarray:
         if not self.streamed:
@@ -442,7 +451,7 @@ class Sample:
     def require_finite_squares(self, code: str, limit: float = SQUARES_SAFE) -> None:
         """Refuse, naming ``code``, a sample whose squared norms (or, with ``limit`` =
         1e70, fourth powers) would overflow float64."""
-        top = float(np.max(np.abs(self.data)))
+        top = self.max_abs
         if top > limit:
             raise ExtremeValueError(
                 f"{code}: values up to {top:.3g} are too large for its statistic under the "

@@ -92,10 +92,14 @@ class TestReproduction:
                                   cal.canonical_options(code, n, d), int(t.b[i, j]),
                                   cal.cell_seed(code, null, n, d))
         mean, sd, z = cal.summarize(stats_, spec.two_sided)
-        assert mean == pytest.approx(t.mean[i, j], rel=1e-9, abs=1e-12)
-        assert sd == pytest.approx(t.sd[i, j], rel=1e-9)
-        np.testing.assert_allclose(z[np.isfinite(z)], t.z[i, j][np.isfinite(z)], rtol=1e-5,
-                                   atol=1e-5)
+        # the projections tables were made when log Phi came from a linear table (error
+        # < 5e-7, so A^2 within 2 n 5e-7 <= 4e-4 at the n <= 400 it simulates); the kernel
+        # now computes it exactly, which moves the cell below that and no more
+        rel = 2e-4 if code == "projections" else 1e-9
+        assert mean == pytest.approx(t.mean[i, j], rel=rel, abs=1e-12)
+        assert sd == pytest.approx(t.sd[i, j], rel=rel)
+        np.testing.assert_allclose(z[np.isfinite(z)], t.z[i, j][np.isfinite(z)],
+                                   rtol=max(rel, 1e-5), atol=1e-5)
 
 
 class TestSurvival:

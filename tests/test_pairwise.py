@@ -58,3 +58,51 @@ def test_property_sum_of_distances(n, d, block, seed):
     x = np.random.default_rng(seed).standard_normal((n, d))
     ref = np.sqrt(cdist(x, x, "sqeuclidean")).sum()
     assert pairwise_sum(x, np.sqrt, block=block) == pytest.approx(ref, rel=1e-8, abs=1e-8)
+
+
+@pytest.mark.parametrize("block", [5, 16, 512])
+@pytest.mark.parametrize("scale", [1.0, -0.35])
+def test_sqdist_reduce_matches_brute_force(rng, block, scale):
+    from gausstest.pairwise import sqdist_reduce
+
+    x = rng.standard_normal((70, 6)) * 3.0
+    D = cdist(x, x, "sqeuclidean")
+
+    def fn(s, diag):
+        v = np.exp(s) if scale < 0 else np.sqrt(s)
+        if diag:
+            np.fill_diagonal(v, 0.0)
+        return np.array([v.sum(), float((s != 0).sum())])
+
+    got = sqdist_reduce(x, fn, 2, scale=scale, block=block)
+    ref = np.exp(scale * D) if scale < 0 else np.sqrt(D)
+    np.fill_diagonal(ref, 0.0)
+    assert got[0] == pytest.approx(ref.sum(), rel=1e-12)
+    assert got[1] == 70 * 69  # every ordered off-diagonal pair once; the diagonal exactly 0
+
+
+def test_sqdist_reduce_does_not_depend_on_threads(rng):
+    from gausstest.pairwise import sqdist_reduce
+    from gausstest.threads import engine_threads, serial_section
+
+    x = rng.standard_normal((900, 4))
+
+    def fn(s, diag):
+        return np.array([np.sqrt(s).sum(), np.exp(-s).sum()])
+
+    ref = sqdist_reduce(x, fn, 2, block=64, threads=1)
+    for threads in (2, 3):
+        assert np.array_equal(sqdist_reduce(x, fn, 2, block=64, threads=threads), ref)
+    with serial_section():  # inside a worker the engine stays on its thread
+        assert engine_threads() == 1
+    assert engine_threads() >= 1
+
+
+def test_sqdist_reduce_raises_a_block_error(rng):
+    from gausstest.pairwise import sqdist_reduce
+
+    def fn(s, diag):
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError):
+        sqdist_reduce(rng.standard_normal((300, 2)), fn, 1, block=32, threads=2)

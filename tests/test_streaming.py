@@ -133,7 +133,8 @@ def test_memory_of_linear_tests_is_bounded(tmp_path, monkeypatch):
     np.save(path, np.random.default_rng(6).standard_normal((n, d)).astype(np.float32))
     s = as_sample(np.load(path, mmap_mode="r"))
     float64_mb = n * d * 8 / 2**20  # 29 MiB; a column is 0.3 MiB
-    for code in ("marginals", "projections", "radii", "mardia_kurtosis", "prior_moments"):
+    for code in ("marginals", "projections", "radii", "mardia_kurtosis", "mardia_skewness",
+                 "prior_moments"):
         for nl in REGISTRY[code].nulls:
             REGISTRY[code].observe(as_sample(np.random.default_rng(0).standard_normal((300, d))),
                                   nl, {})  # first-use imports, outside the trace

@@ -1,20 +1,21 @@
-"""The pairwise engine against its roofline, measured in the same run.
+"""The pairwise engine against its two-core roofline, measured in the same run.
 
-Run:  python tests/benchmarks/bench_engine.py [--n 20000] [--d 64] [--repeat 3]
+Run (on an otherwise idle machine: the two-core figure needs both cores):
 
-Cost model of one Henze-Zirkler observation (``bhep_excess`` with the test's beta and the
-effect's beta, one pass over the pairs): the engine computes P = sum over the blocks on
-or above the diagonal of block_i x block_j pairs (about n^2 / 2 + n * block / 2), and per
-pair
-  * GEMM: 2 d flops (the Gram block x_i . x_j),
-  * element-wise: 3 passes to turn the Gram block into squared distances (scale, two
-    broadcast adds) and a clip, then per beta one scale, one exp and one sum.
-The roofline is the time of exactly that work at the machine's own rates, measured here
-in the same run on the same block shapes: GEMM rate of a (block x d) @ (d x block)
-product, exp rate and streaming element-wise rate on a block^2 array. Fraction =
-roofline / measured time of the engine, both in CPU seconds of this process (the
-machine is shared: wall time would count the waits). With 1 BLAS thread (the default)
-and, for the GEMM rate alone, with 2.
+    python tests/benchmarks/bench_engine.py [--n 20000] [--d 64] [--repeat 3]
+
+Work of one Henze-Zirkler observation (``bhep_excess`` with the test's beta and the
+effect's beta in one pass): the engine visits P pairs (the blocks on or above the
+diagonal: about n^2 / 2 + n * block / 2), and the least work any implementation that
+forms the distances with a GEMM must do per pair is
+  * GEMM: 2 d flops (the inner products; the engine's augmented GEMM does 2 (d + 2),
+    which gives the squared distances without element-wise passes),
+  * per beta: one exp and one summation pass.
+The one-core roofline is that work at this machine's rates, measured here in the same run
+on the engine's block shapes (a (block x d) @ (d x block) product, an exp and a sum over
+a block^2 array, one thread, allocation-free); the two-core roofline is half of it.
+Fraction = two-core roofline / the engine's wall time with its default two threads
+(``GAUSSTEST_THREADS``), best of ``--repeat``. The engine's one-thread time is shown too.
 """
 
 from __future__ import annotations
@@ -63,33 +64,28 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     xi, xj = x[:b], x[b:2 * b]
     g = xi @ xj.T
+    reps = 20
+    buf = np.empty_like(g)  # rates of the work itself, without allocation
+
+    def loop(op):
+        return lambda: [op() for _ in range(reps)] and None
+
+    with threadpool_limits(1, user_api="blas"):
+        t_gemm = best(loop(lambda: np.matmul(xi, xj.T, out=buf)), args.repeat, time.perf_counter) / reps
+        t_exp = best(loop(lambda: np.exp(g, out=buf)), args.repeat, time.perf_counter) / reps
+        t_sum = best(loop(lambda: g.sum()), args.repeat, time.perf_counter) / reps
+    gflops = 2 * d * b * b / t_gemm / 1e9
+    one_core = (t_gemm + len(betas) * (t_exp + t_sum)) * pairs / (b * b)
+    two_core = one_core / 2
+    print(f"rates (one thread): GEMM {gflops:6.1f} GFLOP/s, exp {b * b / t_exp / 1e6:7.1f} M/s, "
+          f"sum {b * b / t_sum / 1e6:7.1f} M/s; roofline {one_core:.3f} s on one core, "
+          f"{two_core:.3f} s on two", flush=True)
     for threads in (1, 2):
-        with threadpool_limits(threads, user_api="blas"):
-            reps = 20
-            buf = np.empty_like(g)  # rates of the work itself, without allocation
-
-            def loop(op):
-                return lambda: [op() for _ in range(reps)] and None
-
-            t_gemm = best(loop(lambda: np.matmul(xi, xj.T, out=buf)), args.repeat) / reps
-            t_exp = best(loop(lambda: np.exp(g, out=buf)), args.repeat) / reps
-            t_ew = best(loop(lambda: np.multiply(g, 2.0, out=buf)), args.repeat) / reps
-            gflops = 2 * d * b * b / t_gemm / 1e9
-            per_block = t_gemm + 4 * t_ew + len(betas) * (t_exp + 2 * t_ew)
-            roof = per_block * pairs / (b * b)
-            if threads > 1:
-                # the engine pins its own BLAS threads (gausstest.threads); show what the
-                # library default would have given the GEMM
-                print(f"BLAS threads {threads}: GEMM {gflops:6.1f} GFLOP/s per CPU second "
-                      "(the engine pins 1 thread; this is the cost it avoids)", flush=True)
-                continue
-            w0 = time.perf_counter()
-            t_engine = best(lambda: bhep_excess(x, betas), 1)
-            wall = time.perf_counter() - w0
-        print(f"BLAS threads {threads}: GEMM {gflops:6.1f} GFLOP/s, exp "
-              f"{b * b / t_exp / 1e6:7.1f} M/s, element-wise {b * b / t_ew / 1e6:7.1f} M/s "
-              f"(per CPU second); roofline {roof:6.2f} CPU s, engine {t_engine:6.2f} CPU s "
-              f"({wall:.2f} s wall): fraction {roof / t_engine:.2f}", flush=True)
+        os.environ["GAUSSTEST_THREADS"] = str(threads)
+        t_engine = best(lambda: bhep_excess(x, betas), args.repeat, time.perf_counter)
+        roof = one_core / threads
+        print(f"engine on {threads} thread{'s' if threads > 1 else ''}: {t_engine:.3f} s wall; "
+              f"{threads}-core roofline {roof:.3f} s: fraction {roof / t_engine:.2f}", flush=True)
 
 
 if __name__ == "__main__":

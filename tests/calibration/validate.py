@@ -48,7 +48,8 @@ POINTS = [(35, 2), (120, 5), (250, 9), (600, 11), (1796, 16), (4321, 8), (333, 4
           (850, 28), (150, 100), (10000, 64), (15000, 3), (2500, 56), (60, 7), (175, 40)]
 FIELDS = ["n", "d", "test", "null", "rows", "reps", "rate_05", "rate_01", "band_05", "band_01",
           "within_05", "within_01", "agree_null_max", "agree_alt_max", "agree_alt_mean",
-          "agree_alt_within_001", "joint_below_001_mismatch", "alt", "seconds"]
+          "agree_alt_within_001", "joint_below_001_mismatch", "alt", "seconds",
+          "b_cell", "noise_3sd"]
 
 
 def _alt_sample(null: str, n: int, d: int, rng) -> np.ndarray:
@@ -72,7 +73,7 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     rows = cal.sim_rows(spec, n_used, d)
     sims = _draw_statistics(spec, rows, d, null, opts, reps, seed)
     t = np.abs(sims) if spec.two_sided else sims
-    q, _, _ = cal.table_for(code, null).quantiles(cal.key_rows(spec, n_used, d), d)
+    q, b_cell, _ = cal.table_for(code, null).quantiles(cal.key_rows(spec, n_used, d), d)
     p_tab = np.array([cal.survival(float(v), q)[0] for v in t])
     out = {"n": n, "d": d, "test": code, "null": null, "rows": rows, "reps": reps}
     for a, tag in [(0.05, "05"), (0.01, "01")]:
@@ -111,6 +112,11 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     out["joint_below_001_mismatch"] = int(np.sum((pa_tab < 0.01) != (pa_mc < 0.01)))
     out["alt"] = "N(0, 1.04^2 I)" if null == "standard" else "multivariate t(40)"
     out["seconds"] = round(time.monotonic() - start, 1)
+    # Monte Carlo noise alone: the table's cells (B = b_cell, the smallest of the bracket)
+    # and the fresh null (B = reps - 1) are two independent simulations, so at p = 0.5 their
+    # p-values differ by up to 3 sqrt(0.25 (1/b_cell + 1/reps)) without any table error
+    out["b_cell"] = b_cell
+    out["noise_3sd"] = 3 * math.sqrt(0.25 * (1 / b_cell + 1 / reps))
     return out
 
 
@@ -130,7 +136,7 @@ def _points(arg: str) -> list[tuple[int, int]]:
 def run(args) -> None:
     from threadpoolctl import threadpool_limits
 
-    path = OUT / "offgrid_size.csv"
+    path = OUT / f"{args.out}.csv"
     done = _done(path)
     new = not path.exists()
     with path.open("a", newline="") as fh, threadpool_limits(1):
@@ -192,7 +198,7 @@ def verdict(args) -> None:
 
 
 def render(args) -> None:
-    rows = list(csv.DictReader((OUT / "offgrid_size.csv").open()))
+    rows = list(csv.DictReader((OUT / f"{args.out}.csv").open()))
     lines = ["# Shipped null tables off the grid: size and agreement with fresh Monte Carlo", "",
              "Made by `python tests/calibration/validate.py run` then `render` (see its docstring).",
              "Each row: R fresh N(0, I) statistics at (n, d) off the table's grid, each with its",
@@ -200,8 +206,9 @@ def render(args) -> None:
              "p_MC| where either is in [0.01, 0.5], p_MC the fresh Monte Carlo p-value from the",
              "same R draws (null: 200 of the draws, leave-one-out; alternative: 200 samples).", "",
              "| n | d | test | null | rows | R | size 0.05 | size 0.01 | in band | agree (null) max |"
-             " agree (alt) max / mean | share alt within 0.01 | <0.01 mismatches (of 200) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             " agree (alt) max / mean | share alt within 0.01 | <0.01 mismatches (of 200) |"
+             " MC noise 3 sd (B cell) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     inside = 0
     for r in rows:
         ok = r["within_05"] == "True" and r["within_01"] == "True"
@@ -211,7 +218,8 @@ def render(args) -> None:
             f"{float(r['rate_05']):.4f} | {float(r['rate_01']):.4f} | {'yes' if ok else '**no**'} | "
             f"{float(r['agree_null_max']):.4f} | {float(r['agree_alt_max']):.4f} / "
             f"{float(r['agree_alt_mean']):.4f} | {float(r['agree_alt_within_001']):.2f} | "
-            f"{r['joint_below_001_mismatch']} |")
+            f"{r['joint_below_001_mismatch']} | "
+            + (f"{float(r['noise_3sd']):.4f} ({r['b_cell']}) |" if r.get("noise_3sd") else "- |"))
     lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas. Henze-Zirkler "
               "off the d grid beyond d = 20 and coverage below 100 rows are not tabled (Monte "
               "Carlo answers there), so they have no row."]
@@ -223,7 +231,7 @@ def render(args) -> None:
         for r in csv.DictReader(vpath.open()):
             lines.append(f"| {r['n']} | {r['d']} | {r['reps']} | {float(r['rate_05']):.4f} | "
                          f"{float(r['band_05']):.4f} | {r['within_05']} | {float(r['table_share']):.2f} |")
-    (OUT / "offgrid_size.md").write_text("\n".join(lines) + "\n")
+    (OUT / f"{args.out}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines[-6:]))
 
 
@@ -233,6 +241,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5000)
     ap.add_argument("--verdict-reps", type=int, default=1000)
     ap.add_argument("--points", default="")
+    ap.add_argument("--out", default="offgrid_size",
+                    help="stem of the CSV (and rendered .md) under tests/size/")
     args = ap.parse_args()
     {"run": run, "verdict": verdict, "render": render}[args.command](args)
 
