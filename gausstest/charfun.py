@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -34,18 +35,24 @@ def bhep_excess(x: np.ndarray, beta: float | Sequence[float]) -> float | np.ndar
     over the pairwise blocks.
     """
     betas = np.atleast_1d(np.asarray(beta, dtype=float))
-    n, d = x.shape
     # one engine pass for every beta: blocks of S = -beta_0^2 D / 2, then e^{(b/b_0)^2 S}
     factors = (betas / betas[0]) ** 2
     off = sqdist_reduce(x, lambda blk, diag: _exp_sums(blk, factors, diag), betas.size,
                         scale=-betas[0] ** 2 / 2.0)
+    out = _bhep_from_pairs(x, betas, off)
+    return float(out[0]) if np.ndim(beta) == 0 else out
+
+
+def _bhep_from_pairs(x: np.ndarray, betas: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """T - 1 per beta from the off-diagonal pair sums ``off`` of e^{-b^2 D / 2}."""
+    n, d = x.shape
     r2 = np.einsum("ij,ij->i", x, x)
     out = np.empty(betas.size)
     for k, b in enumerate(betas):
         b2 = b * b
         mid = (1 + b2) ** (-d / 2.0) * float(np.exp(-b2 * r2 / (2 * (1 + b2))).sum())
         out[k] = off[k] / n - 2.0 * mid + n * (1 + 2 * b2) ** (-d / 2.0)
-    return float(out[0]) if np.ndim(beta) == 0 else out
+    return out
 
 
 _CHUNK = 32768  # elements per exp call: its temporaries stay in cache
@@ -76,6 +83,63 @@ def _exp_sums(blk: np.ndarray, factors: np.ndarray, diag: bool) -> np.ndarray:
     return out
 
 
+#: from this many rows on, Henze-Zirkler and energy on the same prepared sample share
+#: one pass over its pairs (:func:`shared_pair_sums`)
+SHARED_PASS_MIN_N = 2048
+_SHARED_LOCK = threading.Lock()
+
+
+def _hz_energy_block(blk: np.ndarray, factors: np.ndarray, diag: bool) -> np.ndarray:
+    """Per-factor sums of e^{f S} (diagonal left out) and the sum of sqrt(-S) over a block
+    of S = -beta_0^2 D / 2."""
+    out = np.zeros(factors.size + 1)
+    if diag:
+        out[:-1] = _exp_sums(blk, factors, True)
+        out[-1] = np.sqrt(-blk).sum()
+        return out
+    flat = blk.reshape(-1)
+    buf = np.empty(min(_CHUNK, flat.size))
+    for c0 in range(0, flat.size, _CHUNK):
+        part = flat[c0:c0 + _CHUNK]
+        tmp = buf[:part.size]
+        np.negative(part, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        out[-1] += tmp.sum()
+        for k, f in enumerate(factors):
+            if f == 1.0:
+                np.exp(part, out=tmp)
+            else:
+                np.multiply(part, f, out=tmp)
+                np.exp(tmp, out=tmp)
+            out[k] += tmp.sum()
+    return out
+
+
+def shared_pair_sums(sample: Sample, null: str) -> tuple[np.ndarray, np.ndarray, float]:
+    """One pass over the pairs of ``sample.prepared(null)`` for the default battery's two
+    pairwise statistics: ``(betas, off, dist)`` with ``off[k]`` the sum over i != j of
+    e^{-betas[k]^2 D_ij / 2} for Henze-Zirkler's default beta and :data:`EFFECT_BETA`, and
+    ``dist`` the sum over i != j of ||x_i - x_j|| (the energy statistic's pair term).
+
+    Computed once per sample and null and kept on the sample, whichever test asks first
+    (the other waits for it when they run side by side): the two statistics then cost one
+    GEMM per block instead of two.
+    """
+    with _SHARED_LOCK:
+        store = sample.__dict__.setdefault("_shared_pair_sums", {})
+        entry = store.setdefault(null, [threading.Lock(), None])
+    with entry[0]:
+        if entry[1] is None:
+            x = sample.prepared(null)
+            n, d = x.shape
+            betas = np.array([hz_beta(n, d), EFFECT_BETA])
+            factors = (betas / betas[0]) ** 2
+            sums = sqdist_reduce(x, lambda blk, diag: _hz_energy_block(blk, factors, diag),
+                                 betas.size + 1, scale=-betas[0] ** 2 / 2.0)
+            entry[1] = (betas, sums[:-1], float(sums[-1]) * math.sqrt(2.0) / betas[0])
+    return entry[1]
+
+
 #: fixed smoothing of the reported effect, so it estimates the same population distance at every n
 EFFECT_BETA = 1.0
 
@@ -102,7 +166,11 @@ def _hz_observe(sample: Sample, null: str, opts: dict) -> Observation:
     # pin beta so a null simulated at n_sim < n uses the observed sample's beta
     opts["default_beta"] = opts.get("beta") is None
     opts["beta"] = beta
-    excess, excess_fixed = bhep_excess(x, [beta, EFFECT_BETA])
+    if opts.get("default_beta") and n >= SHARED_PASS_MIN_N:  # one pass shared with energy
+        betas, off, _ = shared_pair_sums(sample, null)
+        excess, excess_fixed = _bhep_from_pairs(x, betas, off)
+    else:
+        excess, excess_fixed = bhep_excess(x, [beta, EFFECT_BETA])
     return Observation(
         statistic=1.0 + excess, effect=max(excess_fixed, 0.0) / n,
         details={"beta": beta, "excess": excess, "effect_beta": EFFECT_BETA},

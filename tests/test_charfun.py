@@ -101,3 +101,29 @@ class TestHenzeZirkler:
         r = henze_zirkler(x, beta=0.5, method=MonteCarlo(199))
         assert r.details["beta"] == 0.5
         assert 0 < r.pvalue <= 1
+
+
+def test_henze_zirkler_and_energy_share_one_pass(monkeypatch):
+    """From SHARED_PASS_MIN_N rows on, both statistics come from one pass over the pairs
+    kept on the sample; they equal the separate passes to rounding."""
+    import gausstest as gt
+    import gausstest.charfun as cf
+    import gausstest.distances as dist
+    from gausstest.registry import run_test
+    from gausstest.sample import as_sample
+
+    x = np.random.default_rng(3).standard_normal((2100, 4))
+    x[:, 0] = x[:, 0] ** 3 / 3
+    mc = gt.MonteCarlo(n_resamples=9)
+    for null in ("standard", "gaussian"):
+        s = as_sample(x)
+        shared = [run_test(c, s, null=null, method=mc) for c in ("henze_zirkler", "energy")]
+        assert null in s.__dict__["_shared_pair_sums"]
+        monkeypatch.setattr(cf, "SHARED_PASS_MIN_N", 10**9)
+        monkeypatch.setattr(dist, "SHARED_PASS_MIN_N", 10**9)
+        alone = [run_test(c, as_sample(x), null=null, method=mc)
+                 for c in ("henze_zirkler", "energy")]
+        monkeypatch.undo()
+        for a, b in zip(shared, alone):
+            assert a.statistic == pytest.approx(b.statistic, rel=1e-11)
+            assert a.effect == pytest.approx(b.effect, rel=1e-10)
