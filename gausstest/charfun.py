@@ -72,15 +72,20 @@ def _exp_sums(blk: np.ndarray, factors: np.ndarray, diag: bool) -> np.ndarray:
     buf = np.empty(min(_CHUNK, flat.size))
     for c0 in range(0, flat.size, _CHUNK):
         part = flat[c0:c0 + _CHUNK]
-        tmp = buf[:part.size]
-        for k, f in enumerate(factors):
-            if f == 1.0:
-                np.exp(part, out=tmp)
-            else:
-                np.multiply(part, f, out=tmp)
-                np.exp(tmp, out=tmp)
-            out[k] += tmp.sum()
+        _add_exp_sums(part, factors, buf[:part.size], out)
     return out
+
+
+def _add_exp_sums(part: np.ndarray, factors: np.ndarray, tmp: np.ndarray,
+                  out: np.ndarray) -> None:
+    """out[k] += sum of e^{factors[k] part}, with ``tmp`` as scratch of part's size."""
+    for k, f in enumerate(factors):
+        if f == 1.0:
+            np.exp(part, out=tmp)
+        else:
+            np.multiply(part, f, out=tmp)
+            np.exp(tmp, out=tmp)
+        out[k] += tmp.sum()
 
 
 #: from this many rows on, Henze-Zirkler and energy on the same prepared sample share
@@ -105,13 +110,7 @@ def _hz_energy_block(blk: np.ndarray, factors: np.ndarray, diag: bool) -> np.nda
         np.negative(part, out=tmp)
         np.sqrt(tmp, out=tmp)
         out[-1] += tmp.sum()
-        for k, f in enumerate(factors):
-            if f == 1.0:
-                np.exp(part, out=tmp)
-            else:
-                np.multiply(part, f, out=tmp)
-                np.exp(tmp, out=tmp)
-            out[k] += tmp.sum()
+        _add_exp_sums(part, factors, tmp, out)  # fills out[:-1]
     return out
 
 

@@ -119,7 +119,7 @@ def main() -> None:
         print(f"\n## n = {int(n):,}, d = {d}", flush=True)
         for row in r["rows"]:
             extra = row["peak_anon_mb"] - row["base_anon_mb"]
-            print(f"{row['what']:<44} {row['seconds']:8.2f} s {row['cpu_seconds']:8.2f} CPU s "
+            print(f"{row['what']:<44} {row['seconds']:8.3f} s {row['cpu_seconds']:8.3f} CPU s "
                   f"{extra:8.0f} MB", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))

@@ -9,6 +9,7 @@ package's table.
     python tests/calibration/make_tables.py run  [--workers 2] [--hours H] [--tests a,b] [--dmax D]
     python tests/calibration/make_tables.py pack
     python tests/calibration/make_tables.py status
+    python tests/calibration/make_tables.py upgrade [--target-b 10000] [--cell-seconds 60] [--dmax 64]
 
 B per cell: 10,000 draws where a cell costs at most ``--cell-seconds`` (default 8 s) at
 that B, else as many as that buys, but at least ``--min-b`` (default 2,000; on-demand Monte
@@ -78,13 +79,15 @@ def _cost_rank(code, null, n, d):
 
 
 def simulate_cell(job) -> tuple[str, float]:
-    code, null, n, d, cells, min_b, cell_seconds = job
+    code, null, n, d, cells, min_b, cell_seconds, *force = job
+    force_b = force[0] if force else None
     from threadpoolctl import threadpool_limits
 
     from gausstest.pvalues import _draw_statistics
 
+    os.environ["GAUSSTEST_THREADS"] = "1"  # the workers are the parallelism
     path = cell_path(Path(cells), code, null, n, d)
-    if path.exists():
+    if path.exists() and force_b is None:
         return f"{code}:{null} n={n} d={d} exists", 0.0
     spec = get_spec(code)
     rows = cal.sim_rows(spec, n, d)
@@ -97,6 +100,8 @@ def simulate_cell(job) -> tuple[str, float]:
         probe = _draw_statistics(spec, rows, d, null, opts, 20, seed + 2)
         per = (time.monotonic() - t0) / 20
         b = 10_000 if per * 10_000 <= cell_seconds else max(min_b, int(cell_seconds / max(per, 1e-9)))
+        if force_b is not None:
+            b = int(force_b)
         stats = _draw_statistics(spec, rows, d, null, opts, b, seed)
     del probe
     if not np.isfinite(stats).all():
@@ -175,6 +180,39 @@ def run(args) -> None:
                 break
 
 
+def upgrade(args) -> None:
+    """Re-simulate the cells with B below ``--target-b`` whose cost at that B (from their
+    stored time per draw) fits ``--cell-seconds``, cheapest first; each new cell replaces
+    the old one only once it is complete (same seed: its first draws are the old ones)."""
+    tests = args.tests.split(",") if args.tests else list(cal.SHIPPED_TESTS)
+    cells = Path(args.cells)
+    jobs = []
+    for code in tests:
+        for null in get_spec(code).nulls:
+            for n, d in grid_cells(code, null):
+                path = cell_path(cells, code, null, n, d)
+                if d > args.dmax or not path.exists():
+                    continue
+                with np.load(path) as f:
+                    b, secs = int(f["b"]), float(f["seconds"])
+                cost = secs / b * args.target_b
+                if b < args.target_b and cost <= args.cell_seconds:
+                    jobs.append((cost, (code, null, n, d, str(cells), args.min_b,
+                                        args.cell_seconds, args.target_b)))
+    jobs.sort(key=lambda j: j[0])
+    print(f"{len(jobs)} cells to upgrade to B = {args.target_b}, about "
+          f"{sum(c for c, _ in jobs) / 60:.0f} CPU-min", flush=True)
+    deadline = time.monotonic() + args.hours * 3600
+    os.environ.setdefault("GAUSSTEST_CACHE_DIR", str(HERE / ".cache"))
+    with Pool(args.workers, maxtasksperchild=50) as pool:
+        for i, (msg, _) in enumerate(pool.imap(simulate_cell, [j for _, j in jobs])):
+            print(f"[{i + 1}/{len(jobs)}] {msg}", flush=True)
+            if time.monotonic() > deadline:
+                print("time budget spent; rerun to resume", flush=True)
+                pool.terminate()
+                break
+
+
 def pack(args) -> None:
     cells = Path(args.cells)
     out = {}
@@ -232,7 +270,7 @@ def status(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "pack", "status"])
+    ap.add_argument("command", choices=["run", "upgrade", "pack", "status"])
     ap.add_argument("--cells", default=str(CELLS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--hours", type=float, default=100.0)
@@ -240,8 +278,9 @@ def main() -> None:
     ap.add_argument("--dmax", type=int, default=512)
     ap.add_argument("--min-b", type=int, default=2000)
     ap.add_argument("--cell-seconds", type=float, default=8.0)
+    ap.add_argument("--target-b", type=int, default=10_000, help="upgrade: the B to reach")
     args = ap.parse_args()
-    {"run": run, "pack": pack, "status": status}[args.command](args)
+    {"run": run, "upgrade": upgrade, "pack": pack, "status": status}[args.command](args)
 
 
 if __name__ == "__main__":
