@@ -256,3 +256,11 @@ def test_table_is_package_data():
     patterns = conf["tool"]["setuptools"]["package-data"]["gausstest"]
     assert any(fnmatch.fnmatch(f"data/{cal.TABLE_FILE}", p) for p in patterns)
     assert (root / "gausstest" / "data" / cal.TABLE_FILE).exists()
+
+
+def test_henze_zirkler_not_interpolated_in_n_at_high_d():
+    """At d = 384 the Henze-Zirkler law is too narrow for its mean to interpolate between
+    n = 500 and 700 (72% of N(0, I) samples rejected at n = 600): grid n only there."""
+    t = cal.table_for("henze_zirkler", "gaussian")
+    assert t.covers(700, 384) and not t.covers(600, 384)
+    assert t.covers(450, 64)  # between n = 400 and 500 where it holds

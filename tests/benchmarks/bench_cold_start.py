@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-POINTS = [(1796, 16), (333, 48), (4321, 8), (150, 100), (10000, 64), (900, 300), (400, 450)]
+POINTS = [(1796, 16), (333, 48), (4321, 8), (150, 100), (10000, 64), (900, 256), (600, 384)]
 
 
 def _run(args: list[str], cache: str) -> tuple[float, int]:
