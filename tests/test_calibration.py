@@ -258,9 +258,9 @@ def test_table_is_package_data():
     assert (root / "gausstest" / "data" / cal.TABLE_FILE).exists()
 
 
-def test_henze_zirkler_not_interpolated_in_n_at_high_d():
-    """At d = 384 the Henze-Zirkler law is too narrow for its mean to interpolate between
-    n = 500 and 700 (72% of N(0, I) samples rejected at n = 600): grid n only there."""
+def test_henze_zirkler_not_interpolated_in_n_near_d():
+    """Near n = d the Henze-Zirkler law is too narrow for its mean to interpolate between
+    grid n (72% of N(0, I) samples rejected at (600, 384)): grid n only where n < 3d."""
     t = cal.table_for("henze_zirkler", "gaussian")
     assert t.covers(700, 384) and not t.covers(600, 384)
-    assert t.covers(450, 64)  # between n = 400 and 500 where it holds
+    assert not t.covers(120, 64) and t.covers(600, 64) and t.covers(900, 256)
