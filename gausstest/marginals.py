@@ -112,8 +112,8 @@ def _test_name(n: int, null: str) -> str:
                 "Marsaglia 2004)")
     if n <= SHAPIRO_MAX_N:
         return "Shapiro-Wilk (scipy.stats.shapiro, p by Royston 1992)"
-    return ("Anderson-Darling with estimated mean and sd (statsmodels normal_ad, p by "
-            "Stephens' modified statistic)")
+    return ("Anderson-Darling with estimated mean and sd (Stephens' modified A^2 and p, "
+            "D'Agostino & Stephens 1986; as statsmodels normal_ad)")
 
 
 def holm_adjust(p: np.ndarray) -> np.ndarray:
@@ -349,8 +349,9 @@ def marginals(
     for n iid uniforms: the limit law plus finite-n correction of Marsaglia &
     Marsaglia (2004) (checked against simulation on uniforms).
     Composite null: Shapiro-Wilk (scipy.stats.shapiro) for n <= 5000, its validated
-    range, and beyond it Anderson-Darling with estimated mean and sd
-    (statsmodels.stats.diagnostic.normal_ad). The tests run on the raw coordinates
+    range, and beyond it Anderson-Darling with estimated mean and sd (Stephens' modified
+    statistic and p-value, :func:`gausstest.normal_edf.ad_fitted_pvalue`; equal to
+    ``statsmodels.stats.diagnostic.normal_ad``, with exact tails). The tests run on the raw coordinates
     (they are location-scale invariant per coordinate; no whitening).
 
     The combined p-value min_j Holm p_j = min(1, d min_j p_j) is valid for the global
