@@ -169,10 +169,15 @@ def run(args) -> None:
     cells = Path(args.cells)
     jobs = all_jobs(tests, args.dmax, cells, args.min_b, args.cell_seconds)
     print(f"{len(jobs)} cells to simulate", flush=True)
+    _simulate_all(jobs, args)
+
+
+def _simulate_all(jobs: list, args) -> None:
+    """Run the cell jobs on ``--workers`` processes, in order, until ``--hours`` is spent."""
     deadline = time.monotonic() + args.hours * 3600
     os.environ.setdefault("GAUSSTEST_CACHE_DIR", str(HERE / ".cache"))
     with Pool(args.workers, maxtasksperchild=50) as pool:
-        for i, (msg, _) in enumerate(pool.imap_unordered(simulate_cell, jobs)):
+        for i, (msg, _) in enumerate(pool.imap(simulate_cell, jobs)):
             print(f"[{i + 1}/{len(jobs)}] {msg}", flush=True)
             if time.monotonic() > deadline:
                 print("time budget spent; rerun to resume", flush=True)
@@ -202,15 +207,7 @@ def upgrade(args) -> None:
     jobs.sort(key=lambda j: j[0])
     print(f"{len(jobs)} cells to upgrade to B = {args.target_b}, about "
           f"{sum(c for c, _ in jobs) / 60:.0f} CPU-min", flush=True)
-    deadline = time.monotonic() + args.hours * 3600
-    os.environ.setdefault("GAUSSTEST_CACHE_DIR", str(HERE / ".cache"))
-    with Pool(args.workers, maxtasksperchild=50) as pool:
-        for i, (msg, _) in enumerate(pool.imap(simulate_cell, [j for _, j in jobs])):
-            print(f"[{i + 1}/{len(jobs)}] {msg}", flush=True)
-            if time.monotonic() > deadline:
-                print("time budget spent; rerun to resume", flush=True)
-                pool.terminate()
-                break
+    _simulate_all([j for _, j in jobs], args)
 
 
 def pack(args) -> None:
