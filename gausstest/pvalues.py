@@ -339,7 +339,7 @@ def _draw_statistics_unlimited(spec, n, d, null, options, b, seed) -> np.ndarray
         m = min(per, b - done)
         x = rng.standard_normal((m, n, d))
         if null == "gaussian":
-            x = whiten_batch(x)
+            x = whiten_batch(x, any_rotation=spec.affine_invariant)
         out[done:done + m] = spec.kernel(x, null=null, **options)
         done += m
         if show and time.monotonic() - start > 1.0:

@@ -153,6 +153,16 @@ class TestComposite:
         for b in range(3):
             np.testing.assert_allclose(yb[b], as_sample(x[b]).whitened, atol=1e-10)
 
+    def test_whiten_batch_any_rotation_is_a_rotation_of_the_symmetric_root(self, rng):
+        # the Cholesky path (d >= 8): identity covariance, and the same Gram matrix y y^T
+        # (so the same value of every rotation-invariant statistic) as the symmetric root
+        x = rng.standard_normal((3, 30, 12)) @ rng.standard_normal((12, 12)) + 2.0
+        ys, yc = whiten_batch(x), whiten_batch(x, any_rotation=True)
+        assert not np.allclose(ys, yc)  # a different root was taken
+        for b in range(3):
+            np.testing.assert_allclose(yc[b].T @ yc[b] / 30, np.eye(12), atol=1e-9)
+            np.testing.assert_allclose(yc[b] @ yc[b].T, ys[b] @ ys[b].T, atol=1e-9)
+
     def test_mahalanobis_matches_direct(self, rng):
         z = rng.standard_normal((60, 3))
         s = as_sample(z)
