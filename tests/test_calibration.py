@@ -117,6 +117,23 @@ class TestSurvival:
         assert extra and p == pytest.approx(1e-5, rel=0.05)
         assert cal.survival(1e3, q)[0] == cal.P_FLOOR
 
+    def test_atoms_of_a_discrete_statistic_are_not_skipped(self):
+        """A discrete statistic (coverage counts) has runs of equal quantiles, stored as
+        float32 standardized values: at an atom t the p-value lies between P(T > t) and
+        P(T >= t) up to one level's spacing, never below P(T > t) (a strict comparison
+        against the rounded quantile skipped the whole atom)."""
+        t_all = np.random.default_rng(3).poisson(30.0, 20000).astype(float)
+        mean, sd, z = cal.summarize(t_all)
+        q = mean + sd * z.astype(np.float32).astype(float)
+        for t in np.unique(t_all):
+            above, at_or_above = np.mean(t_all > t), np.mean(t_all >= t)
+            if not 0.01 <= at_or_above <= 0.5:
+                continue
+            p, _ = cal.survival(t, q)
+            k = int(np.searchsorted(-cal.LEVELS, -at_or_above))  # first level below
+            gap = cal.LEVELS[max(k - 1, 0)] / cal.LEVELS[min(k + 1, cal.LEVELS.size - 1)]
+            assert above / gap <= p <= at_or_above * gap, (t, p, above, at_or_above)
+
     def test_left_of_the_table_is_the_top_level(self):
         q = stats.norm.isf(cal.LEVELS)
         assert cal.survival(-10.0, q)[0] == cal.LEVELS[0]
@@ -143,6 +160,38 @@ class TestInterpolationInD:
         q, _, _ = cal.table_for("energy", "gaussian").quantiles(100, 40)
         median = np.interp(0.5, cal.LEVELS[::-1], q[::-1])
         assert abs(median - np.median(s)) < 0.05 * s.std()
+
+    def test_henze_zirkler_reference_is_the_standard_null_law(self):
+        """The exact standard-null mean and sd of T - 1 that Henze-Zirkler's table is
+        divided by before interpolation (E = -a^{-d/2}; the variance from the U-statistic
+        split) match a seeded simulation at (50, 8) and (150, 16)."""
+        from gausstest.pvalues import _draw_statistics
+
+        for n, d in [(50, 8), (150, 16)]:
+            s = _draw_statistics(get_spec("henze_zirkler"), n, d, "standard",
+                                 cal.canonical_options("henze_zirkler", n, d), 4000, 11)
+            mean, sd = cal._hz_reference("standard")(n, d)
+            assert abs(s.mean() - mean) < 4 * sd / math.sqrt(s.size)
+            assert s.std() == pytest.approx(sd, rel=0.08)
+
+    def test_henze_zirkler_interpolates_in_d_up_to_64(self):
+        """Divided by its null mean and sd, Henze-Zirkler's law interpolates in d up to
+        d = 64 (under the composite null where n >= 3d); beyond, off the d grid is Monte
+        Carlo. Its median at (300, 40), interpolated from d = 32 and 48, is within 0.05 sd
+        of a seeded simulation."""
+        from gausstest.pvalues import _draw_statistics
+
+        std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
+        assert std.covers(777, 21) and gau.covers(777, 21) and std.covers(1000, 60)
+        assert std.covers(100, 40) and not gau.covers(100, 40)  # n < 3d: whitening
+        assert not std.covers(600, 80) and not gau.covers(150, 100)
+        for null, t in [("standard", std), ("gaussian", gau)]:
+            s = _draw_statistics(get_spec("henze_zirkler"), 300, 40, null,
+                                 cal.canonical_options("henze_zirkler", 300, 40), 2000, 5)
+            q, _, cells = t.quantiles(300, 40)
+            assert {d for _, d in cells} == {32, 48}
+            median = np.interp(0.5, cal.LEVELS[::-1], q[::-1])
+            assert abs(median - np.median(s)) < 0.05 * s.std(), null
 
     def test_reference_leaves_grid_cells_unchanged(self):
         t = cal.table_for("mardia_skewness", "standard")
