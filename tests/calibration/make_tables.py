@@ -10,6 +10,7 @@ package's table.
     python tests/calibration/make_tables.py pack
     python tests/calibration/make_tables.py status
     python tests/calibration/make_tables.py upgrade [--target-b 10000] [--cell-seconds 60] [--dmax 64]
+    python tests/calibration/make_tables.py upgrade --only radii:gaussian:2000x48,... [--workers 1]
 
 B per cell: 10,000 draws where a cell costs at most ``--cell-seconds`` (default 8 s) at
 that B, else as many as that buys, but at least ``--min-b`` (default 2,000; on-demand Monte
@@ -191,6 +192,7 @@ def upgrade(args) -> None:
     the old one only once it is complete (same seed: its first draws are the old ones)."""
     tests = args.tests.split(",") if args.tests else list(cal.SHIPPED_TESTS)
     cells = Path(args.cells)
+    only = _only(args.only)
     jobs = []
     for code in tests:
         for null in get_spec(code).nulls:
@@ -201,13 +203,27 @@ def upgrade(args) -> None:
                 with np.load(path) as f:
                     b, secs = int(f["b"]), float(f["seconds"])
                 cost = secs / b * args.target_b
-                if b < args.target_b and cost <= args.cell_seconds:
+                if only is not None and (code, null, n, d) not in only:
+                    continue
+                if b < args.target_b and (only is not None or cost <= args.cell_seconds):
                     jobs.append((cost, (code, null, n, d, str(cells), args.min_b,
                                         args.cell_seconds, args.target_b)))
     jobs.sort(key=lambda j: j[0])
     print(f"{len(jobs)} cells to upgrade to B = {args.target_b}, about "
           f"{sum(c for c, _ in jobs) / 60:.0f} CPU-min", flush=True)
     _simulate_all([j for _, j in jobs], args)
+
+
+def _only(arg: str) -> set[tuple[str, str, int, int]] | None:
+    """``--only code:null:NxD,...``: the cells to upgrade, whatever their cost."""
+    if not arg:
+        return None
+    out = set()
+    for item in arg.split(","):
+        code, null, nd = item.split(":")
+        n, d = nd.split("x")
+        out.add((code, null, int(n), int(d)))
+    return out
 
 
 def pack(args) -> None:
@@ -276,6 +292,7 @@ def main() -> None:
     ap.add_argument("--min-b", type=int, default=2000)
     ap.add_argument("--cell-seconds", type=float, default=8.0)
     ap.add_argument("--target-b", type=int, default=10_000, help="upgrade: the B to reach")
+    ap.add_argument("--only", default="", help="upgrade: these cells (code:null:NxD,...), any cost")
     args = ap.parse_args()
     {"run": run, "upgrade": upgrade, "pack": pack, "status": status}[args.command](args)
 
