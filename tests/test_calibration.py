@@ -174,22 +174,23 @@ class TestInterpolationInD:
             assert abs(s.mean() - mean) < 4 * sd / math.sqrt(s.size)
             assert s.std() == pytest.approx(sd, rel=0.08)
 
-    def test_henze_zirkler_interpolates_in_d_up_to_64(self):
+    def test_henze_zirkler_interpolates_in_d_up_to_32(self):
         """Divided by its null mean and sd, Henze-Zirkler's law interpolates in d up to
-        d = 64 (under the composite null where n >= 3d); beyond, off the d grid is Monte
-        Carlo. Its median at (300, 40), interpolated from d = 32 and 48, is within 0.05 sd
-        of a seeded simulation."""
+        d = 32 (under the composite null where n >= 3d); beyond, off the d grid is Monte
+        Carlo. Its median at (300, 28), interpolated from d = 24 and 32, is within 0.05 sd
+        of a seeded simulation under both nulls."""
         from gausstest.pvalues import _draw_statistics
 
         std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
-        assert std.covers(777, 21) and gau.covers(777, 21) and std.covers(1000, 60)
-        assert std.covers(100, 40) and not gau.covers(100, 40)  # n < 3d: whitening
-        assert not std.covers(600, 80) and not gau.covers(150, 100)
+        assert std.covers(777, 21) and gau.covers(777, 21) and std.covers(1000, 28)
+        assert std.covers(70, 30) and not gau.covers(70, 30)  # n < 3d: whitening
+        assert not std.covers(1000, 40) and not gau.covers(175, 40)
+        assert std.covers(1000, 48) and gau.covers(1000, 48)  # grid d
         for null, t in [("standard", std), ("gaussian", gau)]:
-            s = _draw_statistics(get_spec("henze_zirkler"), 300, 40, null,
-                                 cal.canonical_options("henze_zirkler", 300, 40), 2000, 5)
-            q, _, cells = t.quantiles(300, 40)
-            assert {d for _, d in cells} == {32, 48}
+            s = _draw_statistics(get_spec("henze_zirkler"), 300, 28, null,
+                                 cal.canonical_options("henze_zirkler", 300, 28), 2000, 5)
+            q, _, cells = t.quantiles(300, 28)
+            assert {d for _, d in cells} == {24, 32}
             median = np.interp(0.5, cal.LEVELS[::-1], q[::-1])
             assert abs(median - np.median(s)) < 0.05 * s.std(), null
 
