@@ -186,13 +186,6 @@ def _energy_reference(n: int, d: int) -> tuple[float, float]:
                                                       - math.lgamma(d / 2.0)), 1.0
 
 
-#: (test, null) -> d -> (mean, sd) of the null law's leading terms, by which a cell's mean
-#: and sd are divided before they are interpolated in d (and multiplied back after).
-#: * Mardia's skewness has a mean of order d^3 / 6 and an sd of order d^1.5: between
-#:   d = 32 and 48 a geometric interpolation of the raw mean is 0.1-0.2 sd off (size 0.042
-#:   at alpha = 0.05 at (175, 40), R = 10,000).
-#: * The energy statistic's composite-null law is narrow (mean 3.3, sd 0.009 at d = 40), so
-#:   an interpolation error of 2e-4 in its mean moved the size to 0.057-0.060 there.
 def _hz_reference(null: str):
     """Null mean and sd of Henze-Zirkler's T - 1 at beta = hz_beta(n, d), a = 1 + 2 beta^2,
     w = (1 + beta^2)(1 + 3 beta^2). Under the standard null they are exact at every n
@@ -223,6 +216,15 @@ def _hz_reference(null: str):
     return ref
 
 
+#: (test, null) -> (n, d) -> (mean, sd) of the null law's leading terms, by which a cell's mean
+#: and sd are divided before they are interpolated in d (and multiplied back after).
+#: * Mardia's skewness has a mean of order d^3 / 6 and an sd of order d^1.5: between
+#:   d = 32 and 48 a geometric interpolation of the raw mean is 0.1-0.2 sd off (size 0.042
+#:   at alpha = 0.05 at (175, 40), R = 10,000).
+#: * The energy statistic's composite-null law is narrow (mean 3.3, sd 0.009 at d = 40), so
+#:   an interpolation error of 2e-4 in its mean moved the size to 0.057-0.060 there.
+#: * Henze-Zirkler's mean and sd fall like exp(-c d), c set by beta(n, d): between grid n
+#:   and grid d alike, only their ratios to :func:`_hz_reference` are smooth.
 _REFERENCE = {("mardia_skewness", nl): _skewness_reference(nl) for nl in ("standard", "gaussian")}
 _REFERENCE.update({("energy", nl): _energy_reference for nl in ("standard", "gaussian")})
 _REFERENCE.update({("henze_zirkler", nl): _hz_reference(nl) for nl in ("standard", "gaussian")})
