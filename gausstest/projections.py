@@ -309,8 +309,9 @@ def projections(
     -----
     For each direction u_k, A^2_k is the Anderson-Darling statistic (Anderson &
     Darling 1954) of the values u_k'z_i (or u_k'y_i) against the N(0, 1) CDF, computed
-    with log Phi from a fine table (interpolation error below 5e-7, on observed and
-    simulated samples alike). The statistic is max_k A^2_k (or the mean). The A^2_k
+    with log Phi and log(1 - Phi) from one ``ndtr`` per value on its smaller tail
+    (:mod:`gausstest.normal_edf`: exact in both tails, on observed and simulated samples
+    alike). The statistic is max_k A^2_k (or the mean). The A^2_k
     are dependent (projections on nearby directions are correlated), and their max has
     no standard law; the p-value is Monte Carlo with the same directions:
     (1 + #{T* >= T}) / (B + 1). Under the composite null the directions act on
