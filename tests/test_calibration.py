@@ -184,8 +184,11 @@ class TestInterpolationInD:
         std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
         assert std.covers(777, 21) and gau.covers(777, 21) and std.covers(1000, 28)
         assert std.covers(70, 30) and not gau.covers(70, 30)  # n < 3d: whitening
-        assert not std.covers(1000, 40) and not gau.covers(175, 40)
+        assert not std.covers(700, 40) and not gau.covers(175, 40)
         assert std.covers(1000, 48) and gau.covers(1000, 48)  # grid d
+        # at the 1000-row cap (n >= 1000): extra grid d, interpolated up to d = 80
+        assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
+        assert not std.covers(1000, 90) and not gau.covers(1000, 100)
         for null, t in [("standard", std), ("gaussian", gau)]:
             s = _draw_statistics(get_spec("henze_zirkler"), 300, 28, null,
                                  cal.canonical_options("henze_zirkler", 300, 28), 2000, 5)

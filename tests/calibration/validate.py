@@ -252,7 +252,7 @@ def render(args) -> None:
             f"{r['joint_below_001_mismatch']} | "
             + (f"{float(r['noise_3sd']):.4f} ({r['b_cell']}) |" if r.get("noise_3sd") else "- |"))
     lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas. Henze-Zirkler "
-              "off the d grid beyond d = 32 (and, under the composite null, beyond d = 20 where "
+              "off the d grid beyond d = 32 (80 at n >= 1000; and, under the composite null, beyond d = 20 where "
               "n < 3d) and coverage below 100 rows are not tabled (Monte Carlo answers there), "
               "so they have no row."]
     vpath = OUT / "offgrid_verdict.csv"
