@@ -27,6 +27,9 @@ __all__ = ["DEFAULT_BLOCK", "iter_sqdist_blocks", "pairwise_sum", "gram_sum", "s
 
 #: rows per block; a block of squared distances is DEFAULT_BLOCK^2 * 8 bytes (2 MiB); small blocks also skip more of the symmetric half
 DEFAULT_BLOCK = 512
+#: smallest block :func:`sqdist_reduce` splits a sample into (a smaller one passed in
+#: explicitly is kept)
+_MIN_SPLIT_BLOCK = 128
 
 
 def iter_sqdist_blocks(
@@ -157,6 +160,9 @@ def sqdist_reduce(
     """
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
+    # a diagonal block is computed whole, twice the pairs it needs: with at least four
+    # row blocks (of >= 128 rows) that waste is a quarter at most, not all of it
+    block = min(block, max(_MIN_SPLIT_BLOCK, -(-n // 4)))
     a, b = _augmented(x, scale)
     starts = range(0, n, block)
     blocks = [(i0, j0) for i0 in starts for j0 in starts if j0 >= i0]

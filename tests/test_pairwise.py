@@ -60,12 +60,14 @@ def test_property_sum_of_distances(n, d, block, seed):
     assert pairwise_sum(x, np.sqrt, block=block) == pytest.approx(ref, rel=1e-8, abs=1e-8)
 
 
-@pytest.mark.parametrize("block", [5, 16, 512])
+@pytest.mark.parametrize("n, block", [(70, 5), (70, 16), (70, 512), (300, 512), (1100, 512)])
 @pytest.mark.parametrize("scale", [1.0, -0.35])
-def test_sqdist_reduce_matches_brute_force(rng, block, scale):
+def test_sqdist_reduce_matches_brute_force(rng, n, block, scale):
+    """Also where the default block is split into smaller ones (n = 300: 3 of 128 rows;
+    n = 1100: 4 of 275), so that diagonal blocks waste less."""
     from gausstest.pairwise import sqdist_reduce
 
-    x = rng.standard_normal((70, 6)) * 3.0
+    x = rng.standard_normal((n, 6)) * 3.0
     D = cdist(x, x, "sqeuclidean")
 
     def fn(s, diag):
@@ -78,7 +80,7 @@ def test_sqdist_reduce_matches_brute_force(rng, block, scale):
     ref = np.exp(scale * D) if scale < 0 else np.sqrt(D)
     np.fill_diagonal(ref, 0.0)
     assert got[0] == pytest.approx(ref.sum(), rel=1e-12)
-    assert got[1] == 70 * 69  # every ordered off-diagonal pair once; the diagonal exactly 0
+    assert got[1] == n * (n - 1)  # every ordered off-diagonal pair once; the diagonal exactly 0
 
 
 def test_sqdist_reduce_does_not_depend_on_threads(rng):
