@@ -14,9 +14,10 @@ standard deviation (and the mean, where the cells' means share a sign) geometric
 which is exact for statistics whose scale is a power of n and d; where a statistic's
 null mean and sd are known functions of (n, d) far from a power law (Mardia's skewness,
 the energy statistic, Henze-Zirkler, whose scale is exponential in d) the cells are
-divided by them first. Henze-Zirkler is interpolated in d up to d = 32, and at its
-1000-row cap (every n >= 1000 beyond d = 20) up to d = 80 on a finer d grid (grid values of
-d beyond). The p-value is the
+divided by them first. Henze-Zirkler is interpolated in d up to d = 32, and up to d = 80
+between the extra grid d its rows hold (40, 56, 80; :data:`EXTRA_D`), which also has the
+common latent sizes 100 and 200 exactly; beyond d = 20 only where n >= 4d under the
+composite null (3d under the standard one, between grid n). The p-value is the
 interpolated survival function at the observed statistic: log-linear between levels,
 and beyond the last level the table resolves (about 3/B) an exponential tail fitted to
 its last decade, floored at :data:`P_FLOOR`. The off-grid size and the agreement with
@@ -72,28 +73,40 @@ _KEYED_BY_N = {"henze_zirkler"}
 #: the composite null, and beyond 64 the sizes failed (0.030 at (600, 80), 0.16 at (150,
 #: 100)): off the d grid there, Monte Carlo.
 _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
-#: extra grid values of d simulated only at a test's row cap, the key every larger sample
-#: uses (Henze-Zirkler beyond d = 20 runs on at most 1000 rows): (cap, extra d)
-EXTRA_D_AT_CAP: dict[str, tuple[int, tuple[int, ...]]] = {
-    "henze_zirkler": (1000, (40, 56, 80, 112, 160, 224)),
+#: extra grid values of d for one test, simulated only at some rows n: {n: extra d}.
+#: Henze-Zirkler's law moves too fast in d to interpolate far (below), so its rows get
+#: 40, 56 and 80 (interpolated up to d = 80 with them) and the common latent sizes 100 and
+#: 200 (exact); its 1000-row cap, the key every larger sample uses beyond d = 20 (it runs
+#: on at most 1000 rows), also gets 112, 160, 224 and 300
+EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
+    "henze_zirkler": {
+        **{n: (40, 56, 80, 100, 200) for n in N_GRID if n < 1000},
+        1000: (40, 56, 80, 100, 112, 160, 200, 224, 300),
+    },
 }
-#: at that cap, the law is interpolated in d up to this d: at n >= 1000 and d = 36, 44,
-#: 52, 60, 70 the p-values were 0.002-0.010 off the empirical law of 4000 fresh draws on
-#: average (sizes in band); at d = 90, 100, 120 and 140 they were 0.007-0.052 off even
-#: between grid d 16% apart, so beyond 80 only grid d are tabled (112, 160, 224 among them)
-_D_INTERPOLATED_AT_CAP = {"henze_zirkler": 80}
+#: beyond :data:`_D_INTERPOLATED_UP_TO`, the law is interpolated in d up to this d where
+#: the cells around (n, d) include the extra d (both rows hold them): at n >= 1000 and
+#: d = 36, 44, 52, 60, 70 the p-values were 0.002-0.010 off the empirical law of 4000
+#: fresh draws on average (sizes in band); at d = 90, 100, 120 and 140 they were
+#: 0.007-0.052 off even between grid d 16% apart, so beyond 80 only grid d are tabled
+#: (112, 160, 224 among them at the cap)
+_D_INTERPOLATED_WITH_EXTRA = {"henze_zirkler": 80}
 #: under the composite null, interpolation in d beyond d = 20 also needs n >= ratio * d:
 #: whitening n rows in d dimensions shapes the law fast near n = d (at (100, 40) the
-#: size was 0.025)
-_D_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "gaussian"): 3.0}
-#: tests interpolated between grid values of n, beyond d = 20, only where n >= ratio * d.
-#: Near n = d Henze-Zirkler's law is narrow and moves fast with n (at d = 384 its excess is
-#: 2.5e-58 with an sd 360 times smaller at n = 500 and 50 times larger at n = 700): between
-#: grid n it rejected 35% of N(0, I) samples at (120, 64), 15% at (250, 128) and (600,
-#: 256), 86% at (250, 192), 72% at (600, 384), and held (R = 500-600) at n/d = 4.4-9.4:
-#: (600, 64), (250, 48), (175, 32), (600, 128), (850, 192), (900, 256). Grid n are used as
-#: they are; Monte Carlo answers in between.
-_N_INTERPOLATION_MIN_RATIO = {"henze_zirkler": 3.0}
+#: size was 0.025; at (130, 40), n = 3.25 d, the p-values were 0.026 off on average)
+_D_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "gaussian"): 4.0}
+#: (test, null) interpolated between grid values of n, beyond d = 20, only where n >= ratio
+#: * d. Near n = d Henze-Zirkler's law is narrow and moves fast with n (at d = 384 its
+#: excess is 2.5e-58 with an sd 360 times smaller at n = 500 and 50 times larger at n =
+#: 700): between grid n it rejected 35% of N(0, I) samples at (120, 64), 15% at (250,
+#: 128) and (600, 256), 86% at (250, 192), 72% at (600, 384). Under the composite null
+#: n = 3.25-3.5 d was still too close (R = 4000, ``validate.py interp --null gaussian``):
+#: sizes 0.078-0.080 at (650, 192), (650, 200) and (900, 256); from n = 4.7 d on they held
+#: ((600, 128), (900, 192), (450, 96), (600, 96), (350, 64), (250, 48)). Under the
+#: standard null, whose mean and sd are exact (:func:`_hz_reference`), n = 3.25 d held
+#: ((650, 200), (450, 100)). Grid n are used as they are; Monte Carlo answers in between.
+_N_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "standard"): 3.0,
+                              ("henze_zirkler", "gaussian"): 4.0}
 #: options each shipped test is calibrated at; a call with other values falls back to
 #: Monte Carlo. ``None`` as a value: any value is fine (the option does not change the
 #: compared quantity).
@@ -273,15 +286,18 @@ class _Table:
         bd = self._bracket(self.d_grid, d)
         if bd is not None and bd[0] != bd[1]:
             if d > _D_INTERPOLATED_UP_TO.get(self.code, d):
-                cap = EXTRA_D_AT_CAP.get(self.code)
-                if not (cap and n == cap[0] and d <= _D_INTERPOLATED_AT_CAP[self.code]):
+                extra = EXTRA_D.get(self.code, {})
+                dense = d <= _D_INTERPOLATED_WITH_EXTRA.get(self.code, 0) and bn is not None
+                dense = dense and all(int(self.d_grid[j]) in D_GRID + extra.get(
+                    int(self.n_grid[i]), ()) for i in bn[:2] for j in bd[:2])
+                if not dense:
                     return None  # off the d grid where this law does not interpolate
             ratio_d = _D_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
             if ratio_d and d > 20 and n < ratio_d * d:
                 return None
         if bn is None or bd is None:
             return None
-        ratio = _N_INTERPOLATION_MIN_RATIO.get(self.code)
+        ratio = _N_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
         if ratio and bn[0] != bn[1] and d > 20 and n < ratio * d:
             return None  # between grid values of n where this law does not interpolate
         (n0, n1, wn), (d0, d1, wd) = bn, bd

@@ -59,9 +59,10 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
         for n in cal.N_GRID:
             if lo <= n <= hi:
                 out.append((n, d))
-    if code in cal.EXTRA_D_AT_CAP and (code, null) not in D_FREE:
-        cap, extra = cal.EXTRA_D_AT_CAP[code]
-        out += [(cap, d) for d in extra if cap >= max(spec.min_n(d, null), 5, d + 3)]
+    if (code, null) not in D_FREE:
+        for n, extra in cal.EXTRA_D.get(code, {}).items():
+            out += [(n, d) for d in extra
+                    if n >= max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)]
     return out
 
 

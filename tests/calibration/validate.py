@@ -19,7 +19,7 @@ Seeded and resumable: one CSV row per (point, test, null), appended as it comple
     python tests/calibration/validate.py run [--reps 5000] [--points 35x2,...]
     python tests/calibration/validate.py verdict [--verdict-reps 1000] [--points ...]
     python tests/calibration/validate.py render
-    python tests/calibration/validate.py interp --test henze_zirkler [--reps 6000] --points 300x28,...
+    python tests/calibration/validate.py interp --test henze_zirkler [--null gaussian] [--reps 6000] --points 300x28,...
 
 ``interp`` is the quick check behind an interpolation rule: at each point and null the
 table covers, ``--reps`` fresh statistics (seeded) get their table p-value, and the
@@ -209,7 +209,7 @@ def interp(args) -> None:
     spec = get_spec(args.test)
     for n, d in _points(args.points):
         rows = _rows_used(spec, n, d)
-        for null in spec.nulls:
+        for null in (args.null.split(",") if args.null else spec.nulls):
             opts = cal.canonical_options(args.test, rows, d)
             if not cal.applies(spec, rows, d, null, opts):
                 print(f"({n}, {d}) {null}: not tabled (Monte Carlo)", flush=True)
@@ -252,8 +252,8 @@ def render(args) -> None:
             f"{r['joint_below_001_mismatch']} | "
             + (f"{float(r['noise_3sd']):.4f} ({r['b_cell']}) |" if r.get("noise_3sd") else "- |"))
     lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas. Henze-Zirkler "
-              "off the d grid beyond d = 32 (80 at n >= 1000; and, under the composite null, beyond d = 20 where "
-              "n < 3d) and coverage below 100 rows are not tabled (Monte Carlo answers there), "
+              "off its d grid beyond d = 80 (32 where a row lacks the extra d 40, 56, 80), under the "
+              "composite null beyond d = 20 where n < 4d, and coverage below 100 rows are not tabled (Monte Carlo answers there), "
               "so they have no row."]
     vpath = OUT / "offgrid_verdict.csv"
     if vpath.exists():
@@ -271,6 +271,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["run", "verdict", "render", "interp"])
     ap.add_argument("--test", default="henze_zirkler", help="interp: the test")
+    ap.add_argument("--null", default="", help="interp: these nulls only (default: all)")
     ap.add_argument("--reps", type=int, default=5000)
     ap.add_argument("--verdict-reps", type=int, default=1000)
     ap.add_argument("--points", default="")
