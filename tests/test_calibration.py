@@ -177,20 +177,21 @@ class TestInterpolationInD:
     def test_henze_zirkler_interpolates_in_d_where_validated(self):
         """Divided by its null mean and sd, Henze-Zirkler's law interpolates in d up to
         d = 32, and up to 80 between the extra grid d (40, 56, 80) its rows hold; under the
-        composite null beyond d = 20 only where n >= 4d. Beyond, off the d grid is Monte
+        composite null beyond d = 20 only where n >= 5d. Beyond, off the d grid is Monte
         Carlo. Its median, interpolated at (300, 28) from d = 24 and 32 and at (450, 60)
         from d = 56 and 64, is close to a seeded simulation's under both nulls."""
         from gausstest.pvalues import _draw_statistics
 
         std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
         assert std.covers(777, 21) and gau.covers(777, 21) and std.covers(1000, 28)
-        assert std.covers(70, 30) and not gau.covers(70, 30)  # n < 4d: whitening
-        assert std.covers(700, 40) and gau.covers(600, 50) and gau.covers(175, 40)
-        assert not gau.covers(130, 40)  # n < 4d
+        assert std.covers(70, 30) and not gau.covers(70, 30)  # n < 5d: whitening
+        assert std.covers(700, 40) and gau.covers(600, 50) and gau.covers(250, 44)
+        assert not gau.covers(130, 40) and not gau.covers(175, 40)  # n < 5d
         assert std.covers(1000, 48) and gau.covers(1000, 48)  # grid d
         assert std.covers(700, 100) and gau.covers(500, 200)  # extra grid d, grid n
         assert not std.covers(700, 90) and not gau.covers(1000, 90)  # beyond 80: Monte Carlo
-        assert not gau.covers(650, 192) and gau.covers(900, 192)  # between grid n: n >= 4d
+        assert not gau.covers(650, 192) and gau.covers(1000, 192)  # between grid n: n >= 5d
+        assert not gau.covers(450, 100) and gau.covers(500, 100) and gau.covers(850, 128)
         assert std.covers(650, 192)  # the standard null's reference is exact: n >= 3d
         # at the 1000-row cap (n >= 1000): more extra grid d
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
@@ -321,7 +322,7 @@ def test_table_is_package_data():
 def test_henze_zirkler_not_interpolated_in_n_near_d():
     """Near n = d the Henze-Zirkler law is too narrow for its mean to interpolate between
     grid n (72% of N(0, I) samples rejected at (600, 384); 8% at (900, 256) under the
-    composite null): grid n only where n < 3d, 4d under the composite null."""
+    composite null): grid n only where n < 3d, 5d under the composite null."""
     t = cal.table_for("henze_zirkler", "gaussian")
     assert t.covers(700, 384) and not t.covers(600, 384)
     assert not t.covers(120, 64) and t.covers(600, 64) and not t.covers(900, 256)
