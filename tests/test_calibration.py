@@ -190,8 +190,9 @@ class TestInterpolationInD:
         assert std.covers(1000, 48) and gau.covers(1000, 48)  # grid d
         assert std.covers(700, 100) and gau.covers(500, 200)  # extra grid d, grid n
         assert not std.covers(700, 90) and not gau.covers(1000, 90)  # beyond 80: Monte Carlo
-        assert not gau.covers(650, 192) and gau.covers(1000, 192)  # between grid n: n >= 5d
-        assert not gau.covers(450, 100) and gau.covers(500, 100) and gau.covers(850, 128)
+        assert not gau.covers(650, 192) and gau.covers(1000, 192)  # grid n
+        assert not gau.covers(450, 100) and gau.covers(500, 100) and gau.covers(850, 64)
+        assert not gau.covers(850, 128) and std.covers(850, 128)  # composite beyond 80: grid n
         assert std.covers(650, 192)  # the standard null's reference is exact: n >= 3d
         # at the 1000-row cap (n >= 1000): more extra grid d
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
