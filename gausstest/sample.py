@@ -605,7 +605,7 @@ def whiten_batch(x: np.ndarray, *, any_rotation: bool = False) -> np.ndarray:
         except np.linalg.LinAlgError:  # a numerically singular sample: the root below
             pass
         else:
-            # one triangular solve (LAPACK trsm) per sample: half the time of the
+            # one triangular solve (LAPACK trtrs) per sample: half the time of the
             # general batched solve, which factors the triangle again (8.8 -> 4.5 ms per
             # sample at (600, 256), 2.9 -> 1.4 ms at (300, 200), one thread)
             from scipy.linalg import solve_triangular

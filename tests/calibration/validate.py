@@ -252,8 +252,9 @@ def render(args) -> None:
             f"{r['joint_below_001_mismatch']} | "
             + (f"{float(r['noise_3sd']):.4f} ({r['b_cell']}) |" if r.get("noise_3sd") else "- |"))
     lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas. Henze-Zirkler "
-              "off its d grid beyond d = 80 (32 where a row lacks the extra d 40, 56, 80), under the "
-              "composite null beyond d = 20 where n < 5d and between grid n beyond d = 80, and coverage below 100 rows are not tabled (Monte Carlo answers there), "
+              "off its d grid beyond d = 80 (32 where a row lacks the extra d 40, 56, 80), "
+              "under the composite null beyond d = 20 where n < 5d and between grid n beyond "
+              "d = 80, and coverage below 100 rows are not tabled (Monte Carlo answers there), "
               "so they have no row."]
     vpath = OUT / "offgrid_verdict.csv"
     if vpath.exists():
