@@ -14,11 +14,13 @@ standard deviation (and the mean, where the cells' means share a sign) geometric
 which is exact for statistics whose scale is a power of n and d; where a statistic's
 null mean and sd are known functions of (n, d) far from a power law (Mardia's skewness,
 the energy statistic, Henze-Zirkler, whose scale is exponential in d) the cells are
-divided by them first. Henze-Zirkler is interpolated in d up to d = 32, and up to d = 80
-between the extra grid d its rows hold (40, 56, 80; :data:`EXTRA_D`), which also has the
-common latent sizes 100 and 200 exactly; beyond d = 20 only where n >= 5d under the
-composite null (3d under the standard one, between grid n), and under the composite
-null beyond d = 80 at grid n only. The p-value is the
+divided by them first. Henze-Zirkler beyond d = 20, whose law is skewed and
+heavy-tailed there, is put on one scale by its exact null mean and a known scale, and
+its central 80% spread is interpolated instead of its sd (:data:`_LOCATION_SCALE`). It is
+interpolated in d up to d = 32, and up to d = 200 between tabled d at most 30% apart (its
+rows hold the extra d 40, 56, 80, 100 and 200; :data:`EXTRA_D`); between grid n beyond
+d = 20 only where the lower grid n is at least 1.2 d, under the composite null up to d =
+200, and in d under the composite null where n >= 2d. The p-value is the
 interpolated survival function at the observed statistic: log-linear between levels,
 and beyond the last level the table resolves (about 3/B) an exponential tail fitted to
 its last decade, floored at :data:`P_FLOOR`. The off-grid size and the agreement with
@@ -52,6 +54,8 @@ __all__ = [
 LEVELS = np.unique(np.concatenate([
     [0.9999, 0.999, 0.995], np.arange(0.99, 0.5, -0.01), np.geomspace(0.5, 1e-5, 71),
 ]))[::-1].copy()
+#: indices of the survival levels 0.9 and (nearest) 0.1: the central 80% spread
+_SPREAD_LEVELS = (int(np.argmin(np.abs(LEVELS - 0.9))), int(np.argmin(np.abs(LEVELS - 0.1))))
 #: smallest p-value a shipped table reports (its tail beyond ~3/B is extrapolated)
 P_FLOOR = 1e-6
 #: packaged table (under gausstest/data)
@@ -64,57 +68,55 @@ D_GRID: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 
 #: tests whose null law depends on n beyond the rows simulated (a tuning parameter that
 #: grows with n): their table is keyed by n itself, up to the largest grid n
 _KEYED_BY_N = {"henze_zirkler"}
-#: largest d at which a test's law is interpolated between grid values of d: beyond it
-#: only grid values of d are tabled. Henze-Zirkler's T - 1 moves like exp(-c d), c
-#: depending on beta; divided by its null mean and sd (:func:`_hz_reference`) it
-#: interpolates up to d = 32: at 12 points with 21 <= d <= 30 the table's p-values differ
-#: from the empirical law of 6000 fresh draws by 0.002-0.010 on average (0.001-0.011 at
-#: d <= 20), sizes in band. Between d = 32 and 64 sizes stayed in band but the p-values
-#: were 0.01-0.04 off on average at (175, 40), (120, 30), (200, 60) and (1000, 40) under
-#: the composite null, and beyond 64 the sizes failed (0.030 at (600, 80), 0.16 at (150,
-#: 100)): off the d grid there, Monte Carlo.
+#: largest d at which a test's law is interpolated between any two grid values of d.
+#: Henze-Zirkler's T - 1 moves like exp(-c d), c depending on beta: at 12 points with
+#: 21 <= d <= 30 the table's p-values differ from the empirical law of 6000 fresh draws
+#: by 0.002-0.010 on average (0.001-0.011 at d <= 20), sizes in band. Beyond, see
+#: :data:`_D_INTERPOLATION_MAX_GAP`.
 _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
 #: extra grid values of d for one test, simulated only at some rows n: {n: extra d}.
 #: Henze-Zirkler's law moves too fast in d to interpolate far (below), so its rows get
-#: 40, 56 and 80 (interpolated up to d = 80 with them) and the common latent sizes 100 and
-#: 200 (exact); its 1000-row cap, the key every larger sample uses beyond d = 20 (it runs
-#: on at most 1000 rows), also gets 112, 160, 224 and 300
+#: 40, 56 and 80 and the common latent sizes 100 and 200; its 1000-row cap, the key every
+#: larger sample uses beyond d = 20 (it runs on at most 1000 rows), also gets 112, 160,
+#: 224 and 300
 EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {
         **{n: (40, 56, 80, 100, 200) for n in N_GRID if n < 1000},
         1000: (40, 56, 80, 100, 112, 160, 200, 224, 300),
     },
 }
-#: beyond :data:`_D_INTERPOLATED_UP_TO`, the law is interpolated in d up to this d where
-#: the cells around (n, d) include the extra d (both rows hold them): at n >= 1000 and
-#: d = 36, 44, 52, 60, 70 the p-values were 0.002-0.010 off the empirical law of 4000
-#: fresh draws on average (sizes in band); at d = 90, 100, 120 and 140 they were
-#: 0.007-0.052 off even between grid d 16% apart, so beyond 80 only grid d are tabled
-#: (112, 160, 224 among them at the cap)
-_D_INTERPOLATED_WITH_EXTRA = {"henze_zirkler": 80}
+#: beyond :data:`_D_INTERPOLATED_UP_TO`: (largest ratio of the two tabled d around d, the
+#: grid and the extra d both rows hold; largest d). Checked by ``validate.py interp``
+#: against 4000 fresh draws (2000 at n = 1000) under both nulls, every size in band:
+#: between d 1.2-1.28 apart up to d = 200, at (100, 36), (120, 44), (150, 36), (180, 36),
+#: (200, 70), (250, 60), (450, 60), (600, 72), (800, 76), (700, 90), (500, 110),
+#: (1000, 120), (1000, 140), (1000, 175) (p-values 0.002-0.014 off on average). Between
+#: 128 and 192 (1.5 apart) the sizes held but the p-values were 0.02-0.06 off ((500, 150),
+#: (600, 150), (300, 160)); beyond 200 the standard null failed even 1.28 apart (size
+#: 0.080 at (500, 230), 0.148 at (1000, 340)). Tabled d only there.
+_D_INTERPOLATION_MAX_GAP = {"henze_zirkler": (1.3, 200)}
 #: under the composite null, interpolation in d beyond d = 20 also needs n >= ratio * d:
-#: whitening n rows in d dimensions shapes the law fast near n = d (at (100, 40) the
-#: size was 0.025; at (130, 40), n = 3.25 d, the p-values were 0.026 off on average)
-_D_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "gaussian"): 5.0}
-#: (test, null) interpolated between grid values of n, beyond d = 20, only where n >= ratio
-#: * d. Near n = d Henze-Zirkler's law is narrow and moves fast with n (at d = 384 its
-#: excess is 2.5e-58 with an sd 360 times smaller at n = 500 and 50 times larger at n =
-#: 700): between grid n it rejected 35% of N(0, I) samples at (120, 64), 15% at (250,
-#: 128) and (600, 256), 86% at (250, 192), 72% at (600, 384). Under the composite null
-#: n = 3.25-3.5 d was still too close (R = 4000, ``validate.py interp --null gaussian``):
-#: sizes 0.078-0.080 at (650, 192), (650, 200) and (900, 256), and at n = 4.5 d, (450,
-#: 100), 0.0385 (p-values 0.032 off on average); from n = 4.7 d on the sizes held ((600,
-#: 128), (900, 192), (450, 96), (600, 96), (350, 64), (250, 48)). Under the standard null,
-#: whose mean and sd are exact (:func:`_hz_reference`), n = 3.25 d held ((650, 200), (450,
-#: 100)). Grid n are used as they are; Monte Carlo answers in between.
-_N_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "standard"): 3.0,
-                              ("henze_zirkler", "gaussian"): 5.0}
+#: whitening n rows in d dimensions shapes the law fast near n = d; checked down to n =
+#: 2.27 d ((50, 22), (60, 24), (75, 28), (120, 44), (100, 36), (200, 70))
+_D_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "gaussian"): 2.0}
+#: (test, null) interpolated between grid values of n, beyond d = 20, only where the lower
+#: of the two grid n is at least ratio * d. Near n = d Henze-Zirkler's law is narrow and
+#: moves fast with n (at d = 384 its excess is 2.5e-58 with an sd 360 times smaller at n =
+#: 500 and 50 times larger at n = 700). Put on one scale by its exact mean and a known
+#: scale (:data:`_LOCATION_SCALE`) it interpolates between grid n down to n = 1.25 d
+#: (``validate.py interp``, 4000 fresh draws, both nulls, sizes in band at (60, 40), (85,
+#: 56), (110, 64), (170, 128), (250, 128), (350, 192), (450, 256), (550, 192), (650, 192),
+#: (650, 200), (900, 192), (450, 100), (600, 96), (600, 128), (850, 128), ...); with a
+#: lower row at n = 1.04 d it did not: composite size 0.031 at (250, 192) from n = 200,
+#: standard 0.040 at (450, 384) from 400. (Divided by the simulated mean and sd, as before
+#: this rule, the standard null's size was 0.021 at (650, 192), 0.025 at (900, 192) and
+#: 0.036 at (600, 96): the sd of this heavy-tailed law is set by a few close pairs.)
+_N_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "standard"): 1.2,
+                              ("henze_zirkler", "gaussian"): 1.2}
 #: (test, null) interpolated between grid values of n only up to this d. Henze-Zirkler's
-#: composite law beyond d = 80 left the p-values 0.025-0.032 off the empirical law of 4000
-#: fresh draws on average even far from n = d, sizes below their band: (850, 128) 0.0372,
-#: (450, 100) 0.0385; (600, 96) 0.0415, its cells at B = 10,000 (up to 80: 0.006-0.013 at
-#: (350, 52), (450, 60), (600, 72), (800, 76), (350, 64)). Grid n only there.
-_N_INTERPOLATED_UP_TO_D = {("henze_zirkler", "gaussian"): 80}
+#: composite law between grid n beyond d = 200: size 0.039 at (600, 256) and 0.031 at
+#: (450, 384), 0.0003 at (800, 512) (up to 200 the sizes held; above). Grid n only there.
+_N_INTERPOLATED_UP_TO_D = {("henze_zirkler", "gaussian"): 200}
 #: options each shipped test is calibrated at; a call with other values falls back to
 #: Monte Carlo. ``None`` as a value: any value is fine (the option does not change the
 #: compared quantity).
@@ -248,6 +250,59 @@ def _hz_reference(null: str):
     return ref
 
 
+def hz_composite_moments(n: int, d: int) -> tuple[float, float]:
+    """Exact null mean of Henze-Zirkler's T - 1 under the composite null, and the sd of its
+    leverage term, at beta = hz_beta(n, d), for n > d + 1.
+
+    With the MLE covariance the whitened rows have Gram matrix n P, P the projection on a
+    uniformly random d-dimensional subspace of the n - 1 dimensional space orthogonal to
+    the ones vector. A fixed unit vector of that space projects onto it with squared length
+    B ~ Beta(d/2, (n - 1 - d)/2); so D_jk = 2n B and D_j = (n - 1) B in law, and with
+    L(t) = E exp(-t B) = 1F1(d/2; (n - 1)/2; -t) (Kummer's function,
+    :func:`scipy.special.hyp1f1`), b2 = beta^2:
+
+    E(T - 1) = (n - 1) L(n b2) - 2n (1 + b2)^{-d/2} L((n - 1) b2 / (2(1 + b2)))
+               + n (1 + 2 b2)^{-d/2}.
+
+    Beyond d ~ 60 the leverage term -2 (1 + b2)^{-d/2} sum_j f(B_j), f(B) = e^{-s B}, carries
+    the law; the B_j sum to d n / (n - 1), so its variance is about n times that of the
+    part of f(B) not linear in B: n (Var f - Cov(f, B)^2 / Var B). That sd is a scale, not
+    the law's (the pair term adds to it below d ~ 200): the tables divide by it."""
+    from scipy.special import hyp1f1
+
+    from .charfun import hz_beta
+
+    def laplace_beta(a: float, b: float, t: float) -> float:  # E exp(-t B), B ~ Beta(a, b)
+        return float(hyp1f1(a, a + b, -t))
+
+    b2 = hz_beta(n, d) ** 2
+    a, b = d / 2.0, (n - 1 - d) / 2.0
+    s = (n - 1) * b2 / (2 * (1 + b2))
+    l1 = laplace_beta(a, b, s)
+    mean = ((n - 1) * laplace_beta(a, b, n * b2) - 2 * n * (1 + b2) ** (-d / 2) * l1
+            + n * (1 + 2 * b2) ** (-d / 2))
+    eb, vb = a / (a + b), a * b / ((a + b) ** 2 * (a + b + 1))
+    cov = eb * laplace_beta(a + 1, b, s) - l1 * eb
+    var = laplace_beta(a, b, 2 * s) - l1 * l1 - cov * cov / vb
+    return mean, 2 * (1 + b2) ** (-d / 2) * math.sqrt(n * max(var, 0.0))
+
+
+#: (test, null) -> (d above which it applies, (n, d) -> (location, scale)): the cells are
+#: put on one scale before they are interpolated: their quantiles become (q - location) /
+#: spread, spread = q(0.1) - q(0.9) the cell's central 80% range, interpolated linearly,
+#: and the spread's ratio to the scale geometrically. Henze-Zirkler beyond d = 20: its law
+#: is skewed and heavy-tailed there (a few close pairs), so its simulated sd is noisy, and
+#: under the composite null Henze & Zirkler's limit moments are off by factors of 5-100
+#: (sign included, near n = d); the exact means (:func:`hz_composite_moments`, and the
+#: standard null's in :func:`_hz_reference`) with the leverage scale, or the standard
+#: null's exact sd, follow it. Between grid n at (850, 128), (650, 200) and (900, 256)
+#: under the composite null the p-values were 0.025-0.057 off the empirical law of 4000
+#: fresh draws on average with the limit moments and the simulated sd, 0.002-0.008 with
+#: these.
+_LOCATION_SCALE = {("henze_zirkler", "gaussian"): (20, hz_composite_moments),
+                   ("henze_zirkler", "standard"): (20, _hz_reference("standard"))}
+
+
 #: (test, null) -> (n, d) -> (mean, sd) of the null law's leading terms, by which a cell's mean
 #: and sd are divided before they are interpolated in d (and multiplied back after).
 #: * Mardia's skewness has a mean of order d^3 / 6 and an sd of order d^1.5: between
@@ -256,7 +311,8 @@ def _hz_reference(null: str):
 #: * The energy statistic's composite-null law is narrow (mean 3.3, sd 0.009 at d = 40), so
 #:   an interpolation error of 2e-4 in its mean moved the size to 0.057-0.060 there.
 #: * Henze-Zirkler's mean and sd fall like exp(-c d), c set by beta(n, d): between grid n
-#:   and grid d alike, only their ratios to :func:`_hz_reference` are smooth.
+#:   and grid d alike, only their ratios to :func:`_hz_reference` are smooth (up to
+#:   d = 20; beyond, :data:`_LOCATION_SCALE`).
 _REFERENCE = {("mardia_skewness", nl): _skewness_reference(nl) for nl in ("standard", "gaussian")}
 _REFERENCE.update({("energy", nl): _energy_reference for nl in ("standard", "gaussian")})
 _REFERENCE.update({("henze_zirkler", nl): _hz_reference(nl) for nl in ("standard", "gaussian")})
@@ -289,27 +345,39 @@ class _Table:
         w = (math.log(v) - math.log(grid[lo])) / (math.log(grid[hi]) - math.log(grid[lo]))
         return lo, hi, w
 
+    def _d_nodes(self, rows: tuple[int, ...]) -> np.ndarray:
+        """Indices of the d values tabled at each of these grid rows: the d grid and the
+        extra d (:data:`EXTRA_D`) that all of them hold."""
+        extra = EXTRA_D.get(self.code)
+        if not extra:
+            return np.arange(self.d_grid.size)
+        held = [set(extra.get(int(self.n_grid[i]), ())) for i in rows]
+        common = set(D_GRID).union(set.intersection(*held))
+        return np.array([j for j, v in enumerate(self.d_grid) if int(v) in common])
+
     def _cells(self, n: int, d: int):
         bn = self._bracket(self.n_grid, n)
-        bd = self._bracket(self.d_grid, d)
-        if bd is not None and bd[0] != bd[1]:
+        if bn is None:
+            return None
+        nodes = self._d_nodes(tuple(sorted({bn[0], bn[1]})))
+        bd = self._bracket(self.d_grid[nodes], d)
+        if bd is None:
+            return None
+        bd = (int(nodes[bd[0]]), int(nodes[bd[1]]), bd[2])
+        if bd[0] != bd[1]:  # between tabled values of d
             if d > _D_INTERPOLATED_UP_TO.get(self.code, d):
-                extra = EXTRA_D.get(self.code, {})
-                dense = d <= _D_INTERPOLATED_WITH_EXTRA.get(self.code, 0) and bn is not None
-                dense = dense and all(int(self.d_grid[j]) in D_GRID + extra.get(
-                    int(self.n_grid[i]), ()) for i in bn[:2] for j in bd[:2])
-                if not dense:
-                    return None  # off the d grid where this law does not interpolate
+                gap, up_to = _D_INTERPOLATION_MAX_GAP[self.code]
+                if d > up_to or self.d_grid[bd[1]] > gap * self.d_grid[bd[0]]:
+                    return None  # off the tabled d where this law does not interpolate
             ratio_d = _D_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
             if ratio_d and d > 20 and n < ratio_d * d:
                 return None
-        if bn is None or bd is None:
-            return None
-        ratio = _N_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
-        if ratio and bn[0] != bn[1] and d > 20 and n < ratio * d:
-            return None  # between grid values of n where this law does not interpolate
-        if bn[0] != bn[1] and d > _N_INTERPOLATED_UP_TO_D.get((self.code, self.null), d):
-            return None
+        if bn[0] != bn[1]:  # between grid values of n
+            ratio = _N_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
+            if ratio and d > 20 and self.n_grid[bn[0]] < ratio * d:
+                return None
+            if d > _N_INTERPOLATED_UP_TO_D.get((self.code, self.null), d):
+                return None
         (n0, n1, wn), (d0, d1, wd) = bn, bd
         cells = [(n0, d0, (1 - wn) * (1 - wd)), (n1, d0, wn * (1 - wd)),
                  (n0, d1, (1 - wn) * wd), (n1, d1, wn * wd)]
@@ -327,6 +395,11 @@ class _Table:
         cells = self._cells(n, d)
         assert cells is not None
         w = np.array([c[2] for c in cells])
+        at = [(int(self.n_grid[i]), int(self.d_grid[j])) for i, j, _ in cells]
+        b = int(min(self.b[i, j] for i, j, _ in cells))
+        loc_scale = _LOCATION_SCALE.get((self.code, self.null))
+        if loc_scale is not None and d > loc_scale[0] and len(cells) > 1:
+            return self._quantiles_spread(n, d, cells, w, loc_scale[1]), b, at
         ref = _REFERENCE.get((self.code, self.null))
         m0 = np.ones(len(cells)) if ref is None else np.array(
             [ref(int(self.n_grid[i]), int(self.d_grid[j]))[0] for i, j, _ in cells])
@@ -342,9 +415,20 @@ class _Table:
         if ref is not None:
             mean, sd = mean * ref(n, d)[0], sd * ref(n, d)[1]
         z = sum(wk * self.z[i, j].astype(float) for (i, j, _), wk in zip(cells, w))
-        q = mean + sd * z
-        b = int(min(self.b[i, j] for i, j, _ in cells))
-        return q, b, [(int(self.n_grid[i]), int(self.d_grid[j])) for i, j, _ in cells]
+        return mean + sd * z, b, at
+
+    def _quantiles_spread(self, n, d, cells, w, location_scale) -> np.ndarray:
+        """Quantiles interpolated on a location and the central 80% spread
+        (:data:`_LOCATION_SCALE`)."""
+        log_spread, u = 0.0, 0.0
+        for (i, j, _), wk in zip(cells, w):
+            loc, scale = location_scale(int(self.n_grid[i]), int(self.d_grid[j]))
+            q = self.mean[i, j] + self.sd[i, j] * self.z[i, j].astype(float)
+            spread = float(q[_SPREAD_LEVELS[1]] - q[_SPREAD_LEVELS[0]])
+            log_spread += wk * math.log(spread / scale)
+            u = u + wk * (q - loc) / spread
+        loc, scale = location_scale(n, d)
+        return loc + math.exp(log_spread) * scale * u
 
 
 def survival(t: float, q: np.ndarray) -> tuple[float, bool]:

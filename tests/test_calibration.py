@@ -174,29 +174,49 @@ class TestInterpolationInD:
             assert abs(s.mean() - mean) < 4 * sd / math.sqrt(s.size)
             assert s.std() == pytest.approx(sd, rel=0.08)
 
+    def test_henze_zirkler_composite_mean_is_exact(self):
+        """The exact composite-null mean of T - 1 (whitened rows: D_jk = 2n B, D_j = (n - 1) B
+        in law, B ~ Beta(d/2, (n - 1 - d)/2)) matches a seeded simulation at (60, 30) and
+        (120, 100), where the law is light-tailed enough for a 4-se check; near n = d the
+        leverage scale is the sd itself (the pair term is negligible)."""
+        from scipy import integrate, stats
+
+        from gausstest.pvalues import _draw_statistics
+
+        for n, d in [(60, 30), (120, 100)]:
+            s = _draw_statistics(get_spec("henze_zirkler"), n, d, "gaussian",
+                                 cal.canonical_options("henze_zirkler", n, d), 4000, 11)
+            mean, scale = cal.hz_composite_moments(n, d)
+            assert abs(s.mean() - mean) < 4 * s.std() / math.sqrt(s.size), (n, d)
+        assert s.std() == pytest.approx(scale, rel=0.1)
+        # Kummer's function as the Laplace transform of the Beta law, by quadrature
+        a, b, t = 64.0, 235.5, 300.0
+        ref = integrate.quad(lambda x: stats.beta.pdf(x, a, b) * math.exp(-t * x), 0, 1,
+                             points=[(a - 1) / (a + b - 2)], epsrel=1e-12, limit=200)[0]
+        from scipy.special import hyp1f1
+        assert hyp1f1(a, a + b, -t) == pytest.approx(ref, rel=1e-9)
+
     def test_henze_zirkler_interpolates_in_d_where_validated(self):
-        """Divided by its null mean and sd, Henze-Zirkler's law interpolates in d up to
-        d = 32, and up to 80 between the extra grid d (40, 56, 80) its rows hold; under the
-        composite null beyond d = 20 only where n >= 5d. Beyond, off the d grid is Monte
-        Carlo. Its median, interpolated at (300, 28) from d = 24 and 32 and at (450, 60)
-        from d = 56 and 64, is close to a seeded simulation's under both nulls."""
+        """Henze-Zirkler's law interpolates in d up to d = 32, and beyond where the two tabled
+        d around it (the grid and the extra d its rows hold: 40, 56, 80, 100, 200) are
+        within 30% of each other; under the composite null beyond d = 20 only where n >= 2d.
+        Its median, interpolated at (300, 28) from d = 24 and 32 and at (450, 60) from d =
+        56 and 64, is close to a seeded simulation's under both nulls."""
         from gausstest.pvalues import _draw_statistics
 
         std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
         assert std.covers(777, 21) and gau.covers(777, 21) and std.covers(1000, 28)
-        assert std.covers(70, 30) and not gau.covers(70, 30)  # n < 5d: whitening
+        assert std.covers(50, 30) and not gau.covers(50, 30)  # n < 2d: whitening
         assert std.covers(700, 40) and gau.covers(600, 50) and gau.covers(250, 44)
-        assert not gau.covers(130, 40) and not gau.covers(175, 40)  # n < 5d
+        assert gau.covers(130, 40) and gau.covers(175, 40) and gau.covers(70, 30)
         assert std.covers(1000, 48) and gau.covers(1000, 48)  # grid d
         assert std.covers(700, 100) and gau.covers(500, 200)  # extra grid d, grid n
-        assert not std.covers(700, 90) and not gau.covers(1000, 90)  # beyond 80: Monte Carlo
-        assert not gau.covers(650, 192) and gau.covers(1000, 192)  # grid n
-        assert not gau.covers(450, 100) and gau.covers(500, 100) and gau.covers(850, 64)
-        assert not gau.covers(850, 128) and std.covers(850, 128)  # composite beyond 80: grid n
-        assert std.covers(650, 192)  # the standard null's reference is exact: n >= 3d
-        # at the 1000-row cap (n >= 1000): more extra grid d
+        assert std.covers(700, 90) and gau.covers(1000, 90) and gau.covers(500, 110)
+        assert not std.covers(500, 150) and not gau.covers(600, 150)  # 128 to 192: too far
+        assert not std.covers(700, 300)  # 256 to 384
+        # at the 1000-row cap (n >= 1000): more extra grid d, so more of d is tabled
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
-        assert gau.covers(1000, 300) and not gau.covers(1000, 120)
+        assert gau.covers(1000, 300) and gau.covers(1000, 120) and gau.covers(1000, 140)
         for (n, d), dd, tol in [((300, 28), {24, 32}, 0.05), ((450, 60), {56, 64}, 0.1)]:
             for null, t in [("standard", std), ("gaussian", gau)]:
                 s = _draw_statistics(get_spec("henze_zirkler"), n, d, null,
@@ -205,6 +225,27 @@ class TestInterpolationInD:
                 assert {c[1] for c in cells} == dd
                 median = np.interp(0.5, cal.LEVELS[::-1], q[::-1])
                 assert abs(median - np.median(s)) < tol * s.std(), (n, d, null)
+
+    def test_henze_zirkler_between_grid_n_at_high_d(self):
+        """Beyond d = 20 Henze-Zirkler's cells are put on one scale by the law's exact mean
+        (:func:`hz_composite_moments`; the standard null's own) and a known scale, and their
+        central 80% spread is interpolated: the median and the 95% quantile at (250, 128)
+        under the composite null (from n = 200 and 300) and at (350, 192) under the standard
+        one (from 300 and 400) match a seeded simulation's. (Divided by their simulated sd,
+        which the rare close pairs make noisy, the standard-null table rejected 0.9% of
+        N(0, I) samples at alpha = 0.05 at (350, 192).)"""
+        from gausstest.pvalues import _draw_statistics
+
+        for n, d, null, lo in [(250, 128, "gaussian", 200), (350, 192, "standard", 300)]:
+            t = cal.table_for("henze_zirkler", null)
+            q, _, cells = t.quantiles(n, d)
+            assert {c[0] for c in cells} == {lo, cal.N_GRID[cal.N_GRID.index(lo) + 1]}
+            s = _draw_statistics(get_spec("henze_zirkler"), n, d, null,
+                                 cal.canonical_options("henze_zirkler", n, d), 1500, 7)
+            spread = np.quantile(s, 0.9) - np.quantile(s, 0.1)
+            for level, tol in [(0.5, 0.08), (0.05, 0.15)]:
+                table = np.interp(level, cal.LEVELS[::-1], q[::-1])
+                assert abs(table - np.quantile(s, 1 - level)) < tol * spread, (n, d, null, level)
 
     def test_reference_leaves_grid_cells_unchanged(self):
         t = cal.table_for("mardia_skewness", "standard")
@@ -321,10 +362,11 @@ def test_table_is_package_data():
 
 
 def test_henze_zirkler_not_interpolated_in_n_near_d():
-    """Near n = d the Henze-Zirkler law is too narrow for its mean to interpolate between
-    grid n (72% of N(0, I) samples rejected at (600, 384); 8% at (900, 256) under the
-    composite null): grid n only where n < 3d, 5d under the composite null."""
-    t = cal.table_for("henze_zirkler", "gaussian")
-    assert t.covers(700, 384) and not t.covers(600, 384)
-    assert not t.covers(120, 64) and t.covers(600, 64) and not t.covers(900, 256)
-    assert t.covers(1000, 256) and cal.table_for("henze_zirkler", "standard").covers(900, 256)
+    """Between grid n beyond d = 20 Henze-Zirkler's table needs the lower grid n >= 1.2 d
+    (size 0.031 at (250, 192) from n = 200, 0.040 at (450, 384) from 400), and under the
+    composite null d <= 200 (0.039 at (600, 256)): grid n only there."""
+    std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
+    assert gau.covers(700, 384) and not gau.covers(600, 384) and not std.covers(450, 384)
+    assert gau.covers(650, 192) and gau.covers(850, 128) and gau.covers(450, 100)
+    assert not gau.covers(250, 192) and gau.covers(350, 192) and gau.covers(110, 64)
+    assert not gau.covers(600, 256) and std.covers(600, 256) and gau.covers(1000, 256)
