@@ -19,8 +19,9 @@ heavy-tailed there, is put on one scale by its exact null mean and a known scale
 its central 80% spread is interpolated instead of its sd (:data:`_LOCATION_SCALE`). It is
 interpolated in d up to d = 32, and up to d = 200 between tabled d at most 30% apart (its
 rows hold the extra d 40, 56, 80, 100 and 200; :data:`EXTRA_D`); between grid n beyond
-d = 20 only where the lower grid n is at least 1.2 d, under the composite null up to d =
-200, and in d under the composite null where n >= 2d. The p-value is the
+d = 20 only where the lower grid n is at least 1.2 d (under the composite null beyond
+d = 200 only at d = 256, whose rows add n = 350, 450, 600 and 850, :data:`EXTRA_N`), and
+in d under the composite null where n >= 2d. The p-value is the
 interpolated survival function at the observed statistic: log-linear between levels,
 and beyond the last level the table resolves (about 3/B) an exponential tail fitted to
 its last decade, floored at :data:`P_FLOOR`. The off-grid size and the agreement with
@@ -85,6 +86,14 @@ EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
         1000: (40, 56, 80, 100, 112, 160, 200, 224, 300),
     },
 }
+#: extra grid values of n for one test, simulated only at some d: {d: extra n}. Beyond
+#: d = 200 Henze-Zirkler's composite law moves too fast in n to interpolate between the
+#: grid rows 40% apart (:data:`_N_INTERPOLATION_MAX_GAP`); at d = 256 its rows are 11-21%
+#: apart, and it is interpolated between them; at 384 and 512 the extra rows are exact
+#: cells only
+EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
+    "henze_zirkler": {256: (350, 450, 600, 850), 384: (450, 600, 850), 512: (600, 850)},
+}
 #: beyond :data:`_D_INTERPOLATED_UP_TO`: (largest ratio of the two tabled d around d, the
 #: grid and the extra d both rows hold; largest d). Checked by ``validate.py interp``
 #: against 4000 fresh draws (2000 at n = 1000) under both nulls, every size in band:
@@ -113,10 +122,15 @@ _D_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "gaussian"): 2.0}
 #: 0.036 at (600, 96): the sd of this heavy-tailed law is set by a few close pairs.)
 _N_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "standard"): 1.2,
                               ("henze_zirkler", "gaussian"): 1.2}
-#: (test, null) interpolated between grid values of n only up to this d. Henze-Zirkler's
-#: composite law between grid n beyond d = 200: size 0.039 at (600, 256) and 0.031 at
-#: (450, 384), 0.0003 at (800, 512) (up to 200 the sizes held; above). Grid n only there.
-_N_INTERPOLATED_UP_TO_D = {("henze_zirkler", "gaussian"): 200}
+#: (test, null) -> (d, ratio, largest d): beyond d, interpolated between grid values of n
+#: only where the two rows are at most ratio apart, and not beyond the largest d.
+#: Henze-Zirkler's composite law between the grid rows beyond d = 200 (40% apart): size
+#: 0.039 at (600, 256), 0.031 at (450, 384), 0.0003 at (800, 512) (up to 200 the sizes
+#: held; above). Between its extra rows at d = 256 (:data:`EXTRA_N`, 11-21% apart) it held
+#: (``validate.py interp``, 4000 draws: 0.046-0.053 at (525, 256), (650, 256), (800, 256),
+#: (900, 256)); at d = 384 and 512 it did not (0.034 at (775, 384), 0.0295 at (925, 512)
+#: from cells at B = 10,000): grid rows only there.
+_N_INTERPOLATION_MAX_GAP = {("henze_zirkler", "gaussian"): (200, 1.25, 256)}
 #: options each shipped test is calibrated at; a call with other values falls back to
 #: Monte Carlo. ``None`` as a value: any value is fine (the option does not change the
 #: compared quantity).
@@ -355,10 +369,18 @@ class _Table:
         common = set(D_GRID).union(set.intersection(*held))
         return np.array([j for j, v in enumerate(self.d_grid) if int(v) in common])
 
+    def _n_nodes(self, d: int) -> np.ndarray:
+        """Indices of the rows n tabled at d: the n grid, and the extra n
+        (:data:`EXTRA_N`) simulated at exactly this d."""
+        extra = EXTRA_N.get(self.code, {}).get(d, ())
+        return np.array([i for i, v in enumerate(self.n_grid) if int(v) in N_GRID + extra])
+
     def _cells(self, n: int, d: int):
-        bn = self._bracket(self.n_grid, n)
+        rows = self._n_nodes(d)
+        bn = self._bracket(self.n_grid[rows], n)
         if bn is None:
             return None
+        bn = (int(rows[bn[0]]), int(rows[bn[1]]), bn[2])
         nodes = self._d_nodes(tuple(sorted({bn[0], bn[1]})))
         bd = self._bracket(self.d_grid[nodes], d)
         if bd is None:
@@ -376,7 +398,9 @@ class _Table:
             ratio = _N_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
             if ratio and d > 20 and self.n_grid[bn[0]] < ratio * d:
                 return None
-            if d > _N_INTERPOLATED_UP_TO_D.get((self.code, self.null), d):
+            limits = _N_INTERPOLATION_MAX_GAP.get((self.code, self.null))
+            if limits and d > limits[0] and (
+                    d > limits[2] or self.n_grid[bn[1]] > limits[1] * self.n_grid[bn[0]]):
                 return None
         (n0, n1, wn), (d0, d1, wd) = bn, bd
         cells = [(n0, d0, (1 - wn) * (1 - wd)), (n1, d0, wn * (1 - wd)),

@@ -363,10 +363,16 @@ def test_table_is_package_data():
 
 def test_henze_zirkler_not_interpolated_in_n_near_d():
     """Between grid n beyond d = 20 Henze-Zirkler's table needs the lower grid n >= 1.2 d
-    (size 0.031 at (250, 192) from n = 200, 0.040 at (450, 384) from 400), and under the
-    composite null d <= 200 (0.039 at (600, 256)): grid n only there."""
+    (size 0.031 at (250, 192) from n = 200, 0.040 at (450, 384) from 400); under the
+    composite null beyond d = 200 rows at most 25% apart (0.039 at (600, 256) from 500 and
+    700), which only its extra rows at d = 256 are, and not beyond d = 256."""
     std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
-    assert gau.covers(700, 384) and not gau.covers(600, 384) and not std.covers(450, 384)
+    assert not std.covers(420, 384) and std.covers(650, 384)
     assert gau.covers(650, 192) and gau.covers(850, 128) and gau.covers(450, 100)
     assert not gau.covers(250, 192) and gau.covers(350, 192) and gau.covers(110, 64)
-    assert not gau.covers(600, 256) and std.covers(600, 256) and gau.covers(1000, 256)
+    assert std.covers(550, 256) and gau.covers(1000, 256)
+    # extra rows at d = 256: interpolated between them; at 384 and 512 exact cells only
+    for n, rows in [(525, {500, 600}), (650, {600, 700}), (800, {700, 850}), (400, {400})]:
+        assert {c[0] for c in gau.quantiles(n, 256)[2]} == rows
+    assert gau.covers(600, 384) and gau.covers(850, 512) and gau.covers(700, 384)
+    assert not gau.covers(650, 384) and not gau.covers(925, 512) and not gau.covers(480, 384)

@@ -63,6 +63,9 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
         for n, extra in cal.EXTRA_D.get(code, {}).items():
             out += [(n, d) for d in extra
                     if n >= max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)]
+        for d, extra in cal.EXTRA_N.get(code, {}).items():
+            out += [(n, d) for n in extra
+                    if n >= max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)]
     return out
 
 

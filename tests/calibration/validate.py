@@ -254,7 +254,8 @@ def render(args) -> None:
     lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas. Henze-Zirkler "
               "off its tabled d beyond d = 200 or between d more than 30% apart, between grid "
               "n where the lower one is below 1.2d, under the composite null in d where n < 2d "
-              "and between grid n beyond d = 200, and coverage below 100 rows are not tabled "
+              "and beyond d = 200 between grid n (but at d = 256, between its rows at most 25% "
+              "apart), and coverage below 100 rows are not tabled "
               "(Monte Carlo answers there), so they have no row."]
     vpath = OUT / "offgrid_verdict.csv"
     if vpath.exists():
