@@ -17,15 +17,16 @@ the energy statistic, Henze-Zirkler, whose scale is exponential in d) the cells 
 divided by them first. Henze-Zirkler beyond d = 20, whose law is skewed and
 heavy-tailed there, is put on one scale by its exact null mean and a known scale, and
 its central 80% spread is interpolated instead of its sd (:data:`_LOCATION_SCALE`). It is
-interpolated in d up to d = 32, and up to d = 200 between tabled d at most 30% apart (its
-rows hold the extra d 40, 56, 80, 100 and 200; :data:`EXTRA_D`); between grid n beyond
-d = 20 only where the lower grid n is at least 1.2 d (under the composite null beyond
-d = 200 only at d = 256, whose rows add n = 350, 450, 600 and 850, :data:`EXTRA_N`), and
-in d under the composite null where n >= 2d. The p-value is the
-interpolated survival function at the observed statistic: log-linear between levels,
-and beyond the last level the table resolves (about 3/B) an exponential tail fitted to
-its last decade, floored at :data:`P_FLOOR`. The off-grid size and the agreement with
-fresh Monte Carlo are checked in ``tests/size/`` and ``tests/test_calibration.py``.
+interpolated in d up to d = 32, and up to d = 200 between tabled d at most 30% apart
+(20% beyond d = 128; its rows hold the extra d 40, 56, 80, 100, 160 and 200,
+:data:`EXTRA_D`); between grid n beyond d = 20 only where the lower grid n is at least
+1.2 d (under the composite null beyond d = 200 only at d = 256, whose rows add n = 350,
+450, 600 and 850, :data:`EXTRA_N`), and in d under the composite null where n >= 2d.
+The p-value is the interpolated survival function at the observed statistic:
+log-linear between levels, and beyond the last level the table resolves (about 3/B) an
+exponential tail fitted to its last decade, floored at :data:`P_FLOOR`. The off-grid
+size and the agreement with fresh Monte Carlo are checked in ``tests/size/`` and
+``tests/test_calibration.py``.
 
 :class:`Shipped` is the p-value method; :class:`~gausstest.pvalues.Auto` uses it
 wherever the table covers (test, null, options, n, d), and falls back to on-demand
@@ -77,12 +78,12 @@ _KEYED_BY_N = {"henze_zirkler"}
 _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
 #: extra grid values of d for one test, simulated only at some rows n: {n: extra d}.
 #: Henze-Zirkler's law moves too fast in d to interpolate far (below), so its rows get
-#: 40, 56 and 80 and the common latent sizes 100 and 200; its 1000-row cap, the key every
+#: 40, 56, 80 and 160 and the common latent sizes 100 and 200; its 1000-row cap, the key every
 #: larger sample uses beyond d = 20 (it runs on at most 1000 rows), also gets 112, 160,
 #: 224 and 300
 EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {
-        **{n: (40, 56, 80, 100, 200) for n in N_GRID if n < 1000},
+        **{n: (40, 56, 80, 100, 160, 200) for n in N_GRID if n < 1000},
         1000: (40, 56, 80, 100, 112, 160, 200, 224, 300),
     },
 }
@@ -94,16 +95,18 @@ EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
 EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {256: (350, 450, 600, 850), 384: (450, 600, 850), 512: (600, 850)},
 }
-#: beyond :data:`_D_INTERPOLATED_UP_TO`: (largest ratio of the two tabled d around d, the
-#: grid and the extra d both rows hold; largest d). Checked by ``validate.py interp``
-#: against 4000 fresh draws (2000 at n = 1000) under both nulls, every size in band:
-#: between d 1.2-1.28 apart up to d = 200, at (100, 36), (120, 44), (150, 36), (180, 36),
-#: (200, 70), (250, 60), (450, 60), (600, 72), (800, 76), (700, 90), (500, 110),
-#: (1000, 120), (1000, 140), (1000, 175) (p-values 0.002-0.014 off on average). Between
-#: 128 and 192 (1.5 apart) the sizes held but the p-values were 0.02-0.06 off ((500, 150),
-#: (600, 150), (300, 160)); beyond 200 the standard null failed even 1.28 apart (size
-#: 0.080 at (500, 230), 0.148 at (1000, 340)). Tabled d only there.
-_D_INTERPOLATION_MAX_GAP = {"henze_zirkler": (1.3, 200)}
+#: beyond :data:`_D_INTERPOLATED_UP_TO`: ((up to d, largest ratio of the two tabled d
+#: around d), ...), the tabled d being the grid and the extra d both rows hold; beyond the
+#: last d, tabled d only. Checked by ``validate.py interp`` against 4000 fresh draws (2000
+#: at n = 1000) under both nulls, every size in band: between d 1.14-1.28 apart up to
+#: d = 128, at (100, 36), (120, 44), (150, 36), (180, 36), (200, 70), (250, 60), (450, 60),
+#: (600, 72), (800, 76), (700, 90), (500, 110), (1000, 120) (p-values 0.002-0.014 off on
+#: average), and 1.2 apart from 160 to 192 at (400, 175), (600, 175), (1000, 175). Between
+#: 128 and 160 (1.25 apart) the composite null failed at n < 1000 (0.062 / 0.007 at (500,
+#: 150), 0.048 / 0.003 at (600, 150)), between 128 and 192 the p-values were 0.02-0.06 off,
+#: and beyond 200 the standard null failed even 1.28 apart (size 0.080 at (500, 230),
+#: 0.148 at (1000, 340)).
+_D_INTERPOLATION_MAX_GAP = {"henze_zirkler": ((128, 1.3), (200, 1.2))}
 #: under the composite null, interpolation in d beyond d = 20 also needs n >= ratio * d:
 #: whitening n rows in d dimensions shapes the law fast near n = d; checked down to n =
 #: 2.27 d ((50, 22), (60, 24), (75, 28), (120, 44), (100, 36), (200, 70))
@@ -388,8 +391,9 @@ class _Table:
         bd = (int(nodes[bd[0]]), int(nodes[bd[1]]), bd[2])
         if bd[0] != bd[1]:  # between tabled values of d
             if d > _D_INTERPOLATED_UP_TO.get(self.code, d):
-                gap, up_to = _D_INTERPOLATION_MAX_GAP[self.code]
-                if d > up_to or self.d_grid[bd[1]] > gap * self.d_grid[bd[0]]:
+                gap = next((g for up_to, g in _D_INTERPOLATION_MAX_GAP[self.code] if d <= up_to),
+                           None)
+                if gap is None or self.d_grid[bd[1]] > gap * self.d_grid[bd[0]]:
                     return None  # off the tabled d where this law does not interpolate
             ratio_d = _D_INTERPOLATION_MIN_RATIO.get((self.code, self.null))
             if ratio_d and d > 20 and n < ratio_d * d:

@@ -197,9 +197,10 @@ class TestInterpolationInD:
         assert hyp1f1(a, a + b, -t) == pytest.approx(ref, rel=1e-9)
 
     def test_henze_zirkler_interpolates_in_d_where_validated(self):
-        """Henze-Zirkler's law interpolates in d up to d = 32, and beyond where the two tabled
-        d around it (the grid and the extra d its rows hold: 40, 56, 80, 100, 200) are
-        within 30% of each other; under the composite null beyond d = 20 only where n >= 2d.
+        """Henze-Zirkler's law interpolates in d up to d = 32, and up to 200 where the two
+        tabled d around it (the grid and the extra d its rows hold: 40, 56, 80, 100, 160,
+        200) are within 30% of each other (20% beyond d = 128); under the composite null
+        beyond d = 20 only where n >= 2d.
         Its median, interpolated at (300, 28) from d = 24 and 32 and at (450, 60) from d =
         56 and 64, is close to a seeded simulation's under both nulls."""
         from gausstest.pvalues import _draw_statistics
@@ -212,11 +213,12 @@ class TestInterpolationInD:
         assert std.covers(1000, 48) and gau.covers(1000, 48)  # grid d
         assert std.covers(700, 100) and gau.covers(500, 200)  # extra grid d, grid n
         assert std.covers(700, 90) and gau.covers(1000, 90) and gau.covers(500, 110)
-        assert not std.covers(500, 150) and not gau.covers(600, 150)  # 128 to 192: too far
-        assert not std.covers(700, 300)  # 256 to 384
+        assert std.covers(300, 160) and gau.covers(400, 175)  # extra d 160; 160 to 192
+        assert not std.covers(500, 150) and not gau.covers(600, 150)  # 128 to 160 (> 128)
+        assert not std.covers(700, 300) and not gau.covers(500, 230)  # beyond 200
         # at the 1000-row cap (n >= 1000): more extra grid d, so more of d is tabled
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
-        assert gau.covers(1000, 300) and gau.covers(1000, 120) and gau.covers(1000, 140)
+        assert gau.covers(1000, 300) and gau.covers(1000, 120) and gau.covers(1000, 175)
         for (n, d), dd, tol in [((300, 28), {24, 32}, 0.05), ((450, 60), {56, 64}, 0.1)]:
             for null, t in [("standard", std), ("gaussian", gau)]:
                 s = _draw_statistics(get_spec("henze_zirkler"), n, d, null,
