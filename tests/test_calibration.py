@@ -180,6 +180,7 @@ class TestInterpolationInD:
         (120, 100), where the law is light-tailed enough for a 4-se check; near n = d the
         leverage scale is the sd itself (the pair term is negligible)."""
         from scipy import integrate, stats
+        from scipy.special import hyp1f1
 
         from gausstest.pvalues import _draw_statistics
 
@@ -188,12 +189,12 @@ class TestInterpolationInD:
                                  cal.canonical_options("henze_zirkler", n, d), 4000, 11)
             mean, scale = cal.hz_composite_moments(n, d)
             assert abs(s.mean() - mean) < 4 * s.std() / math.sqrt(s.size), (n, d)
-        assert s.std() == pytest.approx(scale, rel=0.1)
+            if d == 100:  # near n = d
+                assert s.std() == pytest.approx(scale, rel=0.1)
         # Kummer's function as the Laplace transform of the Beta law, by quadrature
         a, b, t = 64.0, 235.5, 300.0
         ref = integrate.quad(lambda x: stats.beta.pdf(x, a, b) * math.exp(-t * x), 0, 1,
                              points=[(a - 1) / (a + b - 2)], epsrel=1e-12, limit=200)[0]
-        from scipy.special import hyp1f1
         assert hyp1f1(a, a + b, -t) == pytest.approx(ref, rel=1e-9)
 
     def test_henze_zirkler_interpolates_in_d_where_validated(self):
