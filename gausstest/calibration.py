@@ -573,9 +573,11 @@ class Shipped(PValueMethod):
         t = abs(observed) if spec.two_sided else observed
         p, extrapolated = survival(float(t), q)
         rows = sim_rows(spec, n, d)
+        spread = (spec.code, null) in _LOCATION_SCALE and d > _LOCATION_SCALE[(spec.code, null)][0]
+        how = ("quantiles about the exact null mean, in units of their central 80% spread"
+               if spread else "standardized quantiles")
         at = ("at the grid point " if len(cells) == 1 else
-              "interpolated (bilinear in log n, log d, standardized quantiles) from "
-              f"{len(cells)} grid cells ")
+              f"interpolated (bilinear in log n, log d, {how}) from {len(cells)} grid cells ")
         cell_txt = ", ".join(f"({cn}, {cd})" for cn, cd in cells)
         where = f"n = {rows}" + ("" if rows == n else " rows (the null law is n-stable beyond)")
         fitted = ", each fitted and whitened" if null == "gaussian" else ""
