@@ -49,8 +49,11 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
     """The (n, d) cells of one (test, null): n from the test's minimum to its largest key."""
     spec = get_spec(code)
     out = []
+    def lowest(d: int) -> int:  # smallest n simulated at d (whitening needs n > d + 1)
+        return max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)
+
     for d in ((1,) if (code, null) in D_FREE else cal.D_GRID):
-        lo = max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)
+        lo = lowest(d)
         if code in cal._KEYED_BY_N:
             hi = 1000 if (spec.subsample_above and spec.subsample_above(d)) else cal.N_GRID[-1]
         else:
@@ -61,11 +64,9 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
                 out.append((n, d))
     if (code, null) not in D_FREE:
         for n, extra in cal.EXTRA_D.get(code, {}).items():
-            out += [(n, d) for d in extra
-                    if n >= max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)]
+            out += [(n, d) for d in extra if n >= lowest(d)]
         for d, extra in cal.EXTRA_N.get(code, {}).items():
-            out += [(n, d) for n in extra
-                    if n >= max(spec.min_n(d, null), 5, d + 3 if null == "gaussian" else 0)]
+            out += [(n, d) for n in extra if n >= lowest(d)]
     return out
 
 
