@@ -33,7 +33,8 @@ N_BINS = 8192
 _TAIL = 1e-12
 #: all pairs are used while n(n-1)/2 <= this; beyond, a seeded row subsample
 DEFAULT_MAX_PAIRS = 50_000_000
-#: Monte Carlo simulates at min(n, MC_MAX_N): the n-scaled statistics are n-stable
+#: Monte Carlo simulates at min(n, MC_MAX_N), at least 1.25 d (TestSpec.sim_cap): the
+#: n-scaled statistics are n-stable
 MC_MAX_N = 500
 #: block size for the pairwise engine here: one block per simulated sample (fewer
 #: Python steps beat skipping the lower half of the diagonal blocks)
@@ -336,7 +337,8 @@ def pairwise_distances(
         (``details["subsampled"]``).
     method : "auto", "asymptotic", "monte_carlo" or a PValueMethod
         Monte Carlo only (the null law is not a standard one): B = 1999 N(0, I) samples
-        (whitened too under the composite null) at min(n, 500) rows.
+        (whitened too under the composite null) at min(n, 500) rows (beyond d = 400 at
+        least 1.25 d).
     nan_policy : {"raise", "omit"}
     rng : None, int or Generator
         Seed of the Monte Carlo stream.
@@ -370,9 +372,10 @@ def pairwise_distances(
     law with n(n-1)/2 observations) has size near 0.80 at n = 50, d = 2. gausstest scales
     the discrepancy by n (sqrt(n) for KS), which has an n-free limit law (a functional
     of the Hajek projection of the U-process), and calibrates it by Monte Carlo at
-    min(n, 500) rows; the size checks at n = 1000 and 2000 (beyond the simulated n)
-    confirm the law is n-stable. Under the composite null the Monte Carlo is exact for
-    every mu, Sigma because the distances of scaled residuals are affine invariant.
+    min(n, 500) rows (beyond d = 400 at least 1.25 d); the size checks at n = 1000 and
+    2000 (beyond the simulated n) confirm the law is n-stable. Under the composite null
+    the Monte Carlo is exact for every mu, Sigma because the distances of scaled
+    residuals are affine invariant.
     Validated by simulation (size within the binomial band): fast, n = 50, d = 2 and
     n = 1200, d = 3; slow, R = 2000 at (50, 2), (200, 5), (1000, 20).
 

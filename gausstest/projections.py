@@ -27,8 +27,9 @@ __all__ = ["projections", "projection_directions", "default_n_directions"]
 
 _STATISTICS = ("ad", "ks")
 _REDUCE = ("max", "mean")
-#: Monte Carlo simulates at min(n, MC_MAX_N): A^2 and sqrt(n) D per direction, and so
-#: their max / mean over a fixed set of directions, have n-free limit laws
+#: Monte Carlo simulates at min(n, MC_MAX_N), at least 1.25 d (TestSpec.sim_cap):
+#: A^2 and sqrt(n) D per direction, and so their max / mean over a fixed set of
+#: directions, have n-free limit laws
 MC_MAX_N = 400
 #: rows the observed statistic uses at most: beyond, a seeded subsample of this many rows
 #: (1,280 sorted projections of 10^6 rows cost about 35 CPU s per null; at 200,000 rows
@@ -285,9 +286,10 @@ def projections(
         Include the coordinate axes among the directions.
     method : "auto", "asymptotic", "monte_carlo" or a PValueMethod
         Monte Carlo only: B = 1999 N(0, I) samples (whitened under the composite
-        null) at min(n, 400) rows, projected on the same directions (B = 1999 as for
-        the O(n^2) tests: each replicate costs n K sorted log-CDF values, and
-        4999 would make the first call at d = 64 take minutes).
+        null) at min(n, 400) rows (beyond d = 320 at least 1.25 d), projected on the
+        same directions (B = 1999 as for the O(n^2) tests: each replicate costs n K
+        sorted log-CDF values, and 4999 would make the first call at d = 64 take
+        minutes).
     nan_policy : {"raise", "omit"}
     rng : None, int or Generator
         Seeds both the random directions and the Monte Carlo stream (each from its own
@@ -319,9 +321,11 @@ def projections(
     residual matrix is Haar-distributed on its Stiefel manifold whatever Sigma), so
     the Monte Carlo is exact even though the statistic is not itself affine invariant.
     Each A^2_k has an n-free limit law, and so does their max over a fixed set of
-    directions; the null is simulated at min(n, 400) rows. Validated by simulation
-    (size within the binomial band): fast, n = 50, d = 2 and n = 1500, d = 3; slow,
-    R = 2000 at (50, 2), (200, 5), (1000, 20).
+    directions; the null is simulated at min(n, 400) rows, beyond d = 320 at the
+    grid row (500, 700, 1000, ...) at or above 1.25 d: near n = d the law moves with n
+    (at d = 380 the law at 400 rows was not that at 1500).
+    Validated by simulation (size within the binomial band): fast, n = 50, d = 2 and
+    n = 1500, d = 3; slow, R = 2000 at (50, 2), (200, 5), (1000, 20).
 
     References
     ----------

@@ -56,6 +56,16 @@ class TestProjections:
                   for _ in range(reps))
         assert abs(rej / reps - 0.05) <= size_band(0.05, reps)
 
+    def test_composite_null_near_n_equals_d_is_simulated_at_enough_rows(self):
+        # d = 450 > MC_MAX_N: 400 rows could not be whitened in 450 dimensions (this call
+        # raised "simulated null produced non-finite values"); the cap rises to the grid
+        # row at or above 1.25 d (700)
+        rng = np.random.default_rng(25)
+        n, d = 800, 450
+        r = projections(rng.standard_normal((n, d)), null="gaussian", method=MonteCarlo(9))
+        assert 1.25 * d <= r.pvalue_method.n_simulated == 700 < n
+        assert 0.0 < r.pvalue <= 1.0
+
     def test_composite_size_with_correlated_covariance(self):
         # not affine invariant, but the whitened residuals' law is free of mu, Sigma
         rng = np.random.default_rng(23)

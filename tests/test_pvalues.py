@@ -136,3 +136,25 @@ def test_monte_carlo_tie_tolerance_is_relative_to_the_statistics_scale():
     p_lo, _ = MonteCarlo(cache=False).compute(spec, -3e-39, 10, 2, "standard", {}, 1)
     assert p_hi < 0.01 and p_lo > 0.99
     assert "tiny_scale_probe" not in registry.REGISTRY
+
+
+@pytest.mark.parametrize("code", sorted(REGISTRY))
+def test_capped_null_is_simulated_at_enough_rows_to_whiten(code):
+    # a capped Monte Carlo null stands for the law at n rows; near n = d it must keep at
+    # least 1.25 d rows (and always the test's own minimum, which whitening needs)
+    from gausstest.registry import MIN_SIM_ROWS_PER_D
+
+    spec = REGISTRY[code]
+    for null in spec.nulls:
+        for d in (1, 2, 20, 64, 256, 300, 384, 398, 450, 512, 700, 1100):
+            least = spec.min_n(d, null)
+            for n in (least, 2 * d + 10, 10 * d, 50_000):
+                if n < least:
+                    continue
+                rows = spec.sim_rows(n, d)
+                assert least <= rows <= n, (null, n, d, rows)
+                # (a subsampling test simulates at exactly the rows its statistic uses)
+                uses_all = spec.sim_rows_rule is None and not (
+                    spec.subsample_above and spec.subsample_above(d))
+                if uses_all and rows < n:
+                    assert rows >= MIN_SIM_ROWS_PER_D * d, (null, n, d, rows)

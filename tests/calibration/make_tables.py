@@ -57,8 +57,12 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
         if code in cal._KEYED_BY_N:
             hi = 1000 if (spec.subsample_above and spec.subsample_above(d)) else cal.N_GRID[-1]
         else:
-            cap = spec.sim_cap(d)
-            hi = cap if cap else cal.N_GRID[-1]
+            # up to the grid row at or above the cap of every d this cell brackets (the
+            # cap grows with d near n = d: registry.MIN_SIM_ROWS_PER_D)
+            above = [g for g in cal.D_GRID if g > d]
+            cap = max(spec.sim_cap(d) or 0, spec.sim_cap(above[0]) or 0 if above else 0)
+            hi = min([g for g in cal.N_GRID if g >= cap] or [cal.N_GRID[-1]]) if cap \
+                else cal.N_GRID[-1]
         for n in cal.N_GRID:
             if lo <= n <= hi:
                 out.append((n, d))
@@ -70,13 +74,20 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
     return out
 
 
+def cell_rows(spec, n: int, d: int) -> int:
+    """Rows a cell is simulated at: its n (the table's n coordinate is the rows
+    simulated; cells above a d's cap exist to bracket a larger d, whose cap is higher),
+    except for a test keyed by n itself (Henze-Zirkler: min(n, cap))."""
+    return cal.sim_rows(spec, n, d) if spec.code in cal._KEYED_BY_N else n
+
+
 def cell_path(cells: Path, code: str, null: str, n: int, d: int) -> Path:
     return cells / f"{code}-{null}" / f"n{n}_d{d}.npz"
 
 
 def _cost_rank(code, null, n, d):
     spec = get_spec(code)
-    rows = cal.sim_rows(spec, n, d)
+    rows = cell_rows(spec, n, d)
     # most useful first: d <= 64 at the rows most samples have (n >= 1000 covers every
     # larger n through the caps), then smaller n, then larger d
     if d <= 64:
@@ -99,7 +110,7 @@ def simulate_cell(job) -> tuple[str, float]:
     if path.exists() and force_b is None:
         return f"{code}:{null} n={n} d={d} exists", 0.0
     spec = get_spec(code)
-    rows = cal.sim_rows(spec, n, d)
+    rows = cell_rows(spec, n, d)
     opts = cal.canonical_options(code, n, d)
     seed = cal.cell_seed(code, null, n, d)
     start = time.monotonic()
