@@ -199,8 +199,8 @@ class TestInterpolationInD:
 
     def test_henze_zirkler_interpolates_in_d_where_validated(self):
         """Henze-Zirkler's law interpolates in d up to d = 32, and up to 200 where the two
-        tabled d around it (the grid and the extra d its rows hold: 40, 56, 80, 100, 160,
-        200) are within 30% of each other (20% beyond d = 128); under the composite null
+        tabled d around it (the grid and the extra d its rows hold: 40, 56, 80, 100, 144,
+        160, 200) are within 30% of each other (20% beyond d = 128); under the composite null
         beyond d = 20 only where n >= 2d.
         Its median, interpolated at (300, 28) from d = 24 and 32 and at (450, 60) from d =
         56 and 64, is close to a seeded simulation's under both nulls."""
@@ -215,7 +215,8 @@ class TestInterpolationInD:
         assert std.covers(700, 100) and gau.covers(500, 200)  # extra grid d, grid n
         assert std.covers(700, 90) and gau.covers(1000, 90) and gau.covers(500, 110)
         assert std.covers(300, 160) and gau.covers(400, 175)  # extra d 160; 160 to 192
-        assert not std.covers(500, 150) and not gau.covers(600, 150)  # 128 to 160 (> 128)
+        assert std.covers(500, 150) and gau.covers(600, 150) and gau.covers(300, 136)  # 144
+        assert not gau.covers(250, 150)  # n < 2d
         assert not std.covers(700, 300) and not gau.covers(500, 230)  # beyond 200
         # at the 1000-row cap (n >= 1000): more extra grid d, so more of d is tabled
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
