@@ -17,9 +17,9 @@ the energy statistic, Henze-Zirkler, whose scale is exponential in d) the cells 
 divided by them first. Henze-Zirkler beyond d = 20, whose law is skewed and
 heavy-tailed there, is put on one scale by its exact null mean and a known scale, and
 its central 80% spread is interpolated instead of its sd (:data:`_LOCATION_SCALE`). It is
-interpolated in d up to d = 32, and up to d = 200 between tabled d at most 30% apart
-(20% beyond d = 128; its rows hold the extra d 40, 56, 80, 100, 144, 160 and 200,
-:data:`EXTRA_D`); between grid n beyond d = 20 only where the lower grid n is at least
+interpolated in d up to d = 32, and up to d = 256 between tabled d at most 30% apart
+(20% beyond d = 128, 15% beyond 200; its rows hold the extra d 40, 56, 80, 100, 144,
+160, 200 and 224, :data:`EXTRA_D`); between grid n beyond d = 20 only where the lower grid n is at least
 1.2 d (under the composite null beyond d = 200 only at d = 256, whose rows add n = 350,
 450, 600 and 850, :data:`EXTRA_N`), and in d under the composite null where n >= 2d.
 The p-value is the interpolated survival function at the observed statistic:
@@ -78,12 +78,12 @@ _KEYED_BY_N = {"henze_zirkler"}
 _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
 #: extra grid values of d for one test, simulated only at some rows n: {n: extra d}.
 #: Henze-Zirkler's law moves too fast in d to interpolate far (below), so its rows get
-#: 40, 56, 80, 144 and 160 and the common latent sizes 100 and 200; its 1000-row cap, the
-#: key every larger sample uses beyond d = 20 (it runs on at most 1000 rows), also gets
-#: 112, 224 and 300
+#: 40, 56, 80, 144, 160 and 224 and the common latent sizes 100 and 200; its 1000-row cap,
+#: the key every larger sample uses beyond d = 20 (it runs on at most 1000 rows), also
+#: gets 112 and 300
 EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {
-        **{n: (40, 56, 80, 100, 144, 160, 200) for n in N_GRID if n < 1000},
+        **{n: (40, 56, 80, 100, 144, 160, 200, 224) for n in N_GRID if n < 1000},
         1000: (40, 56, 80, 100, 112, 144, 160, 200, 224, 300),
     },
 }
@@ -108,9 +108,14 @@ EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
 #: 152), (1000, 140) under both nulls and (150, 140), (250, 150) under the standard one
 #: (the standard null at (400, 150) was 0.0612 with one seed, 0.0522 with another; five
 #: more standard points with that seed in band). Between 128 and 192 the p-values were
-#: 0.02-0.06 off, and beyond 200 the standard null failed even 1.28 apart (size 0.080 at
-#: (500, 230), 0.148 at (1000, 340)).
-_D_INTERPOLATION_MAX_GAP = {"henze_zirkler": ((128, 1.3), (200, 1.2))}
+#: 0.02-0.06 off. Beyond 200 the standard null failed 1.28 apart (size 0.080 at (500,
+#: 230) between 200 and 256, 0.148 at (1000, 340) between 300 and 384); with the extra d =
+#: 224 (200, 224, 256: 12% and 14% apart) every size was in band: the composite null at
+#: (500, 210), (500, 230), (700, 212), (1000, 240), 0.0455-0.0575, the standard one at
+#: (200, 230), (300, 210), (400, 240), (500, 230), (600, 250), (700, 212), (1000, 240) on
+#: the liberal side (0.0495-0.0595 at 0.05, mean 0.055; 0.009-0.014 at 0.01). Beyond 256,
+#: tabled d only.
+_D_INTERPOLATION_MAX_GAP = {"henze_zirkler": ((128, 1.3), (200, 1.2), (256, 1.15))}
 #: under the composite null, interpolation in d beyond d = 20 also needs n >= ratio * d:
 #: whitening n rows in d dimensions shapes the law fast near n = d; checked down to n =
 #: 2.27 d ((50, 22), (60, 24), (75, 28), (120, 44), (100, 36), (200, 70))

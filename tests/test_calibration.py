@@ -217,7 +217,8 @@ class TestInterpolationInD:
         assert std.covers(300, 160) and gau.covers(400, 175)  # extra d 160; 160 to 192
         assert std.covers(500, 150) and gau.covers(600, 150) and gau.covers(300, 136)  # 144
         assert not gau.covers(250, 150)  # n < 2d
-        assert not std.covers(700, 300) and not gau.covers(500, 230)  # beyond 200
+        assert std.covers(500, 230) and gau.covers(700, 212)  # extra d 224, 200 to 256
+        assert not std.covers(700, 300) and not gau.covers(500, 270)  # beyond 256
         # at the 1000-row cap (n >= 1000): more extra grid d, so more of d is tabled
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
         assert gau.covers(1000, 300) and gau.covers(1000, 120) and gau.covers(1000, 175)

@@ -252,7 +252,7 @@ def render(args) -> None:
             f"{r['joint_below_001_mismatch']} | "
             + (f"{float(r['noise_3sd']):.4f} ({r['b_cell']}) |" if r.get("noise_3sd") else "- |"))
     lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas. Henze-Zirkler "
-              "off its tabled d beyond d = 200 or between d more than 30% apart, between grid "
+              "off its tabled d beyond d = 256 or between d more than 30% apart, between grid "
               "n where the lower one is below 1.2d, under the composite null in d where n < 2d "
               "and beyond d = 200 between grid n (but at d = 256, between its rows at most 25% "
               "apart), and coverage below 100 rows are not tabled "
