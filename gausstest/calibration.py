@@ -19,9 +19,10 @@ heavy-tailed there, is put on one scale by its exact null mean and a known scale
 its central 80% spread is interpolated instead of its sd (:data:`_LOCATION_SCALE`). It is
 interpolated in d up to d = 32, and up to d = 256 between tabled d at most 30% apart
 (20% beyond d = 128, 15% beyond 200; its rows hold the extra d 40, 56, 80, 100, 144,
-160, 200 and 224, :data:`EXTRA_D`); between grid n beyond d = 20 only where the lower grid n is at least
-1.2 d (under the composite null beyond d = 200 only at d = 256, whose rows add n = 350,
-450, 600 and 850, :data:`EXTRA_N`), and in d under the composite null where n >= 2d.
+160, 200 and 224, :data:`EXTRA_D`); between grid n beyond d = 20 only where the lower
+grid n is at least 1.2 d (under the composite null beyond d = 200 only at d = 256, whose
+rows add n = 350, 450, 600 and 850, :data:`EXTRA_N`), and in d under the composite null
+where n >= 2d.
 The p-value is the interpolated survival function at the observed statistic:
 log-linear between levels, and beyond the last level the table resolves (about 3/B) an
 exponential tail fitted to its last decade, floored at :data:`P_FLOOR`. The off-grid

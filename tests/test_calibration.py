@@ -198,10 +198,10 @@ class TestInterpolationInD:
         assert hyp1f1(a, a + b, -t) == pytest.approx(ref, rel=1e-9)
 
     def test_henze_zirkler_interpolates_in_d_where_validated(self):
-        """Henze-Zirkler's law interpolates in d up to d = 32, and up to 200 where the two
+        """Henze-Zirkler's law interpolates in d up to d = 32, and up to 256 where the two
         tabled d around it (the grid and the extra d its rows hold: 40, 56, 80, 100, 144,
-        160, 200) are within 30% of each other (20% beyond d = 128); under the composite null
-        beyond d = 20 only where n >= 2d.
+        160, 200, 224) are within 30% of each other (20% beyond d = 128, 15% beyond 200);
+        under the composite null beyond d = 20 only where n >= 2d.
         Its median, interpolated at (300, 28) from d = 24 and 32 and at (450, 60) from d =
         56 and 64, is close to a seeded simulation's under both nulls."""
         from gausstest.pvalues import _draw_statistics

@@ -59,10 +59,11 @@ def grid_cells(code: str, null: str) -> list[tuple[int, int]]:
         else:
             # up to the grid row at or above the cap of every d this cell brackets (the
             # cap grows with d near n = d: registry.MIN_SIM_ROWS_PER_D)
-            above = [g for g in cal.D_GRID if g > d]
-            cap = max(spec.sim_cap(d) or 0, spec.sim_cap(above[0]) or 0 if above else 0)
-            hi = min([g for g in cal.N_GRID if g >= cap] or [cal.N_GRID[-1]]) if cap \
-                else cal.N_GRID[-1]
+            caps = [spec.sim_cap(g) for g in cal.D_GRID if g >= d][:2] or [spec.sim_cap(d)]
+            if None in caps:
+                hi = cal.N_GRID[-1]
+            else:
+                hi = min([g for g in cal.N_GRID if g >= max(caps)] or [cal.N_GRID[-1]])
         for n in cal.N_GRID:
             if lo <= n <= hi:
                 out.append((n, d))
