@@ -115,7 +115,9 @@ EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
 #: (500, 210), (500, 230), (700, 212), (1000, 240), 0.0455-0.0575, the standard one at
 #: (200, 230), (300, 210), (400, 240), (500, 230), (600, 250), (700, 212), (1000, 240) on
 #: the liberal side (0.0495-0.0595 at 0.05, mean 0.055; 0.009-0.014 at 0.01). Beyond 256,
-#: tabled d only.
+#: tabled d only: with trial cells at d = 336, 432 and 480 on the 1000-row cap (11-14%
+#: apart) the standard null's size was 0.083 at (1000, 360), 0.099 at (1000, 410) and
+#: 0.101 at (1000, 455) (1500 draws; 0.052 at (1000, 280) between 256 and 300).
 _D_INTERPOLATION_MAX_GAP = {"henze_zirkler": ((128, 1.3), (200, 1.2), (256, 1.15))}
 #: under the composite null, interpolation in d beyond d = 20 also needs n >= ratio * d:
 #: whitening n rows in d dimensions shapes the law fast near n = d; checked down to n =
