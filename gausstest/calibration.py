@@ -230,14 +230,15 @@ def summarize(stats: np.ndarray, two_sided: bool = False) -> tuple[float, float,
 
 def _skewness_reference(null: str):
     """Mean and sd of Mardia's n b1 / 6 in its limit law: chi2(f), f = d(d+1)(d+2)/6, under
-    the composite null (k-corrected, so the mean is f at every n); chi2(f) + (d+2)/2 chi2(d)
-    under the standard null (uncentred: the Hermite split of z^{x3})."""
+    the composite null (k-corrected, so the mean is f at every n); chi2(f - d) +
+    (d+4)/2 chi2(d) under the standard null (uncentred; see
+    :func:`gausstest.moments._skew_standard_sf`)."""
     def ref(n: int, d: int) -> tuple[float, float]:
         f = d * (d + 1) * (d + 2) / 6.0
         if null == "gaussian":
             return f, math.sqrt(2.0 * f)
-        c = (d + 2) / 2.0
-        return f + c * d, math.sqrt(2.0 * f + 2.0 * c * c * d)
+        a = (d + 4) / 2.0
+        return f - d + a * d, math.sqrt(2.0 * (f - d) + 2.0 * a * a * d)
     return ref
 
 

@@ -9,7 +9,7 @@ from sklearn.datasets import load_iris
 
 from conftest import size_band
 from gausstest import MonteCarlo, mardia_kurtosis, mardia_skewness
-from gausstest.moments import _b1, _kurt_moments, _skew_asymptotic
+from gausstest.moments import _b1, _chi2_power_moment, _kurt_moments, _skew_standard_sf
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +53,36 @@ class TestMardiaSkewness:
         assert corr.statistic == pytest.approx(k * plain.statistic, rel=1e-12)
         assert corr.pvalue < plain.pvalue
 
-    def test_standard_asymptotic_law_by_simulation(self):
-        # n b1/6 (uncentred) -> chi2(f) + (d+2)/2 chi2(d): compare the law's 90% quantile
-        # with simulation at large n
-        rng = np.random.default_rng(1)
-        n, d = 3000, 2
-        sims = np.array([n * _b1(rng.standard_normal((n, d))) / 6 for _ in range(400)])
-        p = np.array([_skew_asymptotic(s, n, d, "standard", {})[0] for s in sims])
-        assert abs((p < 0.1).mean() - 0.1) <= size_band(0.1, 400)
+    @pytest.mark.parametrize("n, d", [(6000, 1), (3000, 2), (2500, 64)])
+    def test_standard_law_has_the_exact_mean_and_variance(self, n, d):
+        # E[n b1 / 6] = m6 / 6 and Var = (n - 1)/n 5 m6 / 6 + (m12 - m6^2) / (36 n), with
+        # m_k = E chi2_d^(k/2) (the off-diagonal U-statistic and the diagonal are
+        # uncorrelated); the law's own moments, from its survival function, must match.
+        # The former limit chi2(f) + (d+2)/2 chi2(d) had 5d + 8 where 5d + 20 belongs.
+        m6, m12 = _chi2_power_moment(d, 3), _chi2_power_moment(d, 6)
+        mean = m6 / 6
+        var = (n - 1) / n * 5 * m6 / 6 + (m12 - m6 ** 2) / (36 * n)
+        t0 = max(0.0, mean - 12 * np.sqrt(var))  # the law is 1 - 1e-9 or more below
+        # d = 1, 2: exponential tails (a closed form, cheap); d = 64: nearly normal
+        t = np.linspace(t0, mean + (16 if d > 2 else 60) * np.sqrt(var), 300 if d > 2 else 3000)
+        sf = np.array([_skew_standard_sf(v, n, d) for v in t])
+        assert sf[0] > 1 - 1e-6 and sf[-1] < 1e-6 and np.all(np.diff(sf) <= 1e-12)
+        m1 = np.trapezoid(sf, t)  # E[T - t0]
+        m2 = np.trapezoid(2 * (t - t0) * sf, t)  # E[(T - t0)^2]
+        assert t0 + m1 == pytest.approx(mean, rel=2e-3 if d < 3 else 1e-4)
+        assert m2 - m1 ** 2 == pytest.approx(var, rel=0.01)
+
+    @pytest.mark.parametrize("n, d, reps", [(2500, 24, 400)])
+    def test_standard_law_size_beyond_the_simulated_rows(self, n, d, reps):
+        # statistics drawn at the full n (above the 5000 / 2000 rows the null table is
+        # simulated at) get their p-value from the law given the radii: size in band
+        rng = np.random.default_rng([7, n, d])
+        sims = np.array([n * _b1(rng.standard_normal((n, d))) / 6 for _ in range(reps)])
+        p = np.array([_skew_standard_sf(s, n, d) for s in sims])
+        for a in (0.1, 0.05):
+            assert abs((p <= a).mean() - a) <= size_band(a, reps)
+        r = mardia_skewness(rng.standard_normal((n, d)), null="standard")
+        assert r.pvalue_method.method == "asymptotic" and "given the radii" in r.pvalue_method.description
 
     def test_power_skewed(self, rng):
         z = rng.exponential(size=(100, 3))

@@ -21,6 +21,14 @@ Seeded and resumable: one CSV row per (point, test, null), appended as it comple
     python tests/calibration/validate.py render
     python tests/calibration/validate.py agreement --out NAME   (agreement only, large --reps)
     python tests/calibration/validate.py interp --test henze_zirkler [--null gaussian] [--reps 6000] --points 300x28,...
+    python tests/calibration/validate.py largen --tests a,b --points 10000x64,... [--reps 1000] [--out large_n_size]
+
+``largen`` checks what ``run`` cannot: ``run`` draws each statistic at the rows its null
+is simulated at, so a capped null (simulated at min(n, cap) rows, "n-stable beyond") is
+never compared with statistics at the full n. ``largen`` draws ``--reps`` statistics at
+the full n (above the cap), gives each the p-value ``method="auto"`` would give (table at
+the cap's rows, or a law) and records the size at 0.05 and 0.01, a KS test of the
+p-values against uniform, and where the p-value came from; rendered to ``--out``.md.
 
 ``interp`` is the quick check behind an interpolation rule: at each point and null the
 table covers, ``--reps`` fresh statistics (seeded) get their table p-value, and the
@@ -300,9 +308,87 @@ def render_agreement(args) -> None:
     print(lines[-1])
 
 
+LARGE_FIELDS = ["n", "d", "test", "null", "source", "rows", "reps", "rate_05", "rate_01",
+                "band_05", "band_01", "within_05", "within_01", "ks_p", "seconds"]
+
+
+def largen(args) -> None:
+    """Size at n above the rows a capped null is simulated at (see the module docstring)."""
+    from scipy import stats as sstats
+
+    from gausstest.pvalues import resolve_method
+
+    path = OUT / f"{args.out}.csv"
+    done = _done(path)
+    new = not path.exists()
+    with path.open("a", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=LARGE_FIELDS)
+        if new:
+            w.writeheader()
+        for n, d in _points(args.points):
+            for code in args.tests:
+                spec = get_spec(code)
+                for null in spec.nulls:
+                    if args.null and null != args.null or (n, d, code, null) in done:
+                        continue
+                    n_used = _rows_used(spec, n, d)
+                    opts = cal.canonical_options(code, n_used, d)
+                    start = time.monotonic()
+                    seed = cal.cell_seed(code, null, n, d) + 7
+                    t = _draw_statistics(spec, n_used, d, null, opts, args.reps, seed)
+                    method = resolve_method("auto")
+                    ps, source = [], None
+                    for v in t:
+                        p, info = method.compute(spec, float(v), n_used, d, null, opts, seed)
+                        ps.append(p)
+                        source = source or info.method
+                        if info.method == "monte_carlo":
+                            break
+                    if source == "monte_carlo":
+                        print(f"({n}, {d}) {code} {null}: Monte Carlo at n, not checked", flush=True)
+                        continue
+                    p = np.array(ps)
+                    row = {"n": n, "d": d, "test": code, "null": null, "source": source,
+                           "rows": cal.sim_rows(spec, n_used, d), "reps": args.reps,
+                           "ks_p": float(sstats.kstest(p, "uniform").pvalue),
+                           "seconds": round(time.monotonic() - start, 1)}
+                    for a, tag in [(0.05, "05"), (0.01, "01")]:
+                        rate, band = float(np.mean(p <= a)), 3 * math.sqrt(a * (1 - a) / args.reps)
+                        row[f"rate_{tag}"], row[f"band_{tag}"] = rate, band
+                        row[f"within_{tag}"] = abs(rate - a) <= band
+                    w.writerow(row)
+                    fh.flush()
+                    print(row, flush=True)
+    render_largen(args)
+
+
+def render_largen(args) -> None:
+    rows = list(csv.DictReader((OUT / f"{args.out}.csv").open()))
+    lines = ["# Size above the rows a capped null is simulated at", "",
+             "Made by `python tests/calibration/validate.py largen --tests ... --points ... "
+             f"--out {args.out}` (see its docstring).",
+             "Each row: R N(0, I) statistics drawn at the full n (the null of these tests is",
+             "simulated at fewer rows, `rows`, or given by a law), each with the p-value",
+             "`method=\"auto\"` gives it (`source`: `table` at `rows`, or `asymptotic` for a law).",
+             "Band: 3 sqrt(alpha (1 - alpha) / R); KS: p-values against uniform.", "",
+             "| n | d | test | null | source | rows | R | size 0.05 | size 0.01 | in band | KS p |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    inside = 0
+    for r in rows:
+        ok = r["within_05"] == "True" and r["within_01"] == "True"
+        inside += ok
+        lines.append(f"| {r['n']} | {r['d']} | {r['test']} | {r['null']} | {r['source']} | "
+                     f"{r['rows']} | {r['reps']} | {float(r['rate_05']):.4f} | "
+                     f"{float(r['rate_01']):.4f} | {'yes' if ok else '**no**'} | "
+                     f"{float(r['ks_p']):.2g} |")
+    lines += ["", f"{inside} of {len(rows)} rows within the band at both alphas."]
+    (OUT / f"{args.out}.md").write_text("\n".join(lines) + "\n")
+    print(lines[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "verdict", "render", "agreement", "interp"])
+    ap.add_argument("command", choices=["run", "verdict", "render", "agreement", "interp", "largen"])
     ap.add_argument("--test", default="henze_zirkler", help="interp: the test")
     ap.add_argument("--null", default="", help="interp: these nulls only (default: all)")
     ap.add_argument("--tests", type=lambda v: v.split(","), default=[],
@@ -314,7 +400,7 @@ def main() -> None:
                     help="stem of the CSV (and rendered .md) under tests/size/")
     args = ap.parse_args()
     {"run": run, "verdict": verdict, "render": render, "agreement": render_agreement,
-     "interp": interp}[args.command](args)
+     "interp": interp, "largen": largen}[args.command](args)
 
 
 if __name__ == "__main__":
