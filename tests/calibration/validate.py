@@ -78,6 +78,20 @@ def _rows_used(spec, n, d) -> int:
     return min(n, limit) if limit else n
 
 
+def size_fields(p: np.ndarray) -> dict:
+    """Rejection rates of p-values at 0.05 and 0.01, their band 3 sqrt(a (1 - a) / R)
+    and whether each rate is inside it."""
+    out = {}
+    for a, tag in [(0.05, "05"), (0.01, "01")]:
+        rate, band = float(np.mean(p <= a)), 3 * math.sqrt(a * (1 - a) / p.size)
+        out[f"rate_{tag}"], out[f"band_{tag}"], out[f"within_{tag}"] = rate, band, abs(rate - a) <= band
+    return out
+
+
+def _in_band(row: dict) -> bool:
+    return row["within_05"] == "True" and row["within_01"] == "True"
+
+
 def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> dict | None:
     spec = get_spec(code)
     n_used = _rows_used(spec, n, d)
@@ -90,12 +104,8 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     t = np.abs(sims) if spec.two_sided else sims
     q, b_cell, _ = cal.table_for(code, null).quantiles(cal.key_rows(spec, n_used, d), d)
     p_tab = np.array([cal.survival(float(v), q)[0] for v in t])
-    out = {"n": n, "d": d, "test": code, "null": null, "rows": rows, "reps": reps}
-    for a, tag in [(0.05, "05"), (0.01, "01")]:
-        rate = float(np.mean(p_tab <= a))
-        band = 3 * math.sqrt(a * (1 - a) / reps)
-        out[f"rate_{tag}"], out[f"band_{tag}"] = rate, band
-        out[f"within_{tag}"] = abs(rate - a) <= band
+    out = {"n": n, "d": d, "test": code, "null": null, "rows": rows, "reps": reps,
+           **size_fields(p_tab)}
     # agreement on null draws: leave-one-out Monte Carlo p-value from the other draws
     srt = np.sort(t)
     k = min(200, reps)
@@ -251,7 +261,7 @@ def render(args) -> None:
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     inside = 0
     for r in rows:
-        ok = r["within_05"] == "True" and r["within_01"] == "True"
+        ok = _in_band(r)
         inside += ok
         lines.append(
             f"| {r['n']} | {r['d']} | {r['test']} | {r['null']} | {r['rows']} | {r['reps']} | "
@@ -352,10 +362,7 @@ def largen(args) -> None:
                            "rows": cal.sim_rows(spec, n_used, d), "reps": args.reps,
                            "ks_p": float(sstats.kstest(p, "uniform").pvalue),
                            "seconds": round(time.monotonic() - start, 1)}
-                    for a, tag in [(0.05, "05"), (0.01, "01")]:
-                        rate, band = float(np.mean(p <= a)), 3 * math.sqrt(a * (1 - a) / args.reps)
-                        row[f"rate_{tag}"], row[f"band_{tag}"] = rate, band
-                        row[f"within_{tag}"] = abs(rate - a) <= band
+                    row.update(size_fields(p))
                     w.writerow(row)
                     fh.flush()
                     print(row, flush=True)
@@ -373,10 +380,9 @@ def render_largen(args) -> None:
              "Band: 3 sqrt(alpha (1 - alpha) / R); KS: p-values against uniform.", "",
              "| n | d | test | null | source | rows | R | size 0.05 | size 0.01 | in band | KS p |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    inside = 0
+    inside = sum(_in_band(r) for r in rows)
     for r in rows:
-        ok = r["within_05"] == "True" and r["within_01"] == "True"
-        inside += ok
+        ok = _in_band(r)
         lines.append(f"| {r['n']} | {r['d']} | {r['test']} | {r['null']} | {r['source']} | "
                      f"{r['rows']} | {r['reps']} | {float(r['rate_05']):.4f} | "
                      f"{float(r['rate_01']):.4f} | {'yes' if ok else '**no**'} | "
