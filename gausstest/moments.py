@@ -147,8 +147,8 @@ def _skew_standard_sf(stat: float, n: int, d: int) -> float:
     P = E_{s_6}[ P(M > E M + (stat - s_6 / 6) sd(M) / sd(A | s_6)) ], with s_6 over its
     sampling law (mean m_6, variance (m_12 - m_6^2) / n, Cornish-Fisher for its skewness;
     s_12 at its mean), by Gauss-Hermite quadrature. As n grows the diagonal's spread
-    vanishes and this is the limit law of M; at d = 64 it is 1.1 times A's spread at
-    n = 2000 and 0.5 times at 10,000, which is why a null simulated at 2000 rows does
+    vanishes and this is the limit law of M; at d = 64 its variance is 1.43 times A's at
+    n = 2000 and 0.29 times at 10,000, which is why a null simulated at 2000 rows does
     not serve larger n under this null.
     """
     f = d * (d + 1) * (d + 2) / 6.0
@@ -195,7 +195,7 @@ def _skew_asymptotic(stat: float, n: int, d: int, null: str, opts: dict) -> tupl
 def _skew_valid(n: int, d: int, null: str, opts: dict) -> bool:
     # validated by the size table (see README): the composite chi2 law holds its size
     # once n is large relative to the df. The standard-null law given the radii holds
-    # beyond the rows its table is simulated at (tests/size/skewness_standard_large_n.md),
+    # beyond the rows its table is simulated at (tests/size/large_n_size.md),
     # where that table, simulated at fewer rows, would be conservative
     if null == "gaussian":
         return n >= max(5000, 20 * d * d)
@@ -261,8 +261,8 @@ def mardia_skewness(
     Under the standard null the covariance of z^{x3} is 6 on symmetric 3-tensors plus
     3d + 6 on their d-dimensional trace part, so n b1 / 6 -> chi2(f - d) + (d+4)/2 chi2(d),
     f = d(d+1)(d+2)/6 (variance 5 m_6 / 6, m_6 = d(d+2)(d+4); ``E (z'z')^6 = 15 m_6``
-    checks it). At finite n its diagonal sum_i |z_i|^6 / (6n) adds a spread that is
-    1.1 times the limit law's at (2000, 64) and shrinks only like d / sqrt(n), so the
+    checks it). At finite n its diagonal sum_i |z_i|^6 / (6n) adds a variance 1.43 times
+    the limit law's at (2000, 64), whose root shrinks only like d / sqrt(n), so the
     p-value beyond the simulated rows comes from that law given the radii, averaged
     over their sampling law (:func:`_skew_standard_sf`).
     ``method="auto"`` uses the chi2 law under the composite null for
