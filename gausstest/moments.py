@@ -143,7 +143,9 @@ def _skew_standard_sf(stat: float, n: int, d: int) -> float:
     independent uniform directions). Its shape is that of the limit
     M = chi2(f - d) + (d + 4)/2 chi2(d), f = d(d+1)(d+2)/6: the covariance of z^{x3} is 6
     on symmetric 3-tensors plus 3d + 6 on the d-dimensional trace subspace (E[(z'z')^6]
-    = 15 m_6 checks it: Var M = 5 m_6 / 6). So
+    = 15 m_6 checks it: Var M = 5 m_6 / 6; the same two-chi2 structure Baringhaus and
+    Henze (1992, J. Multivariate Anal. 40, 273-279) find for elliptical laws with
+    estimated parameters, here with the weights of known ones). So
     P = E_{s_6}[ P(M > E M + (stat - s_6 / 6) sd(M) / sd(A | s_6)) ], with s_6 over its
     sampling law (mean m_6, variance (m_12 - m_6^2) / n, Cornish-Fisher for its skewness;
     s_12 at its mean), by Gauss-Hermite quadrature. As n grows the diagonal's spread
