@@ -22,7 +22,11 @@ interpolated in d up to d = 32, and up to d = 256 between tabled d at most 30% a
 160, 200 and 224, :data:`EXTRA_D`); between grid n beyond d = 20 only where the lower
 grid n is at least 1.2 d (under the composite null beyond d = 200 only at d = 256, whose
 rows add n = 350, 450, 600 and 850, :data:`EXTRA_N`), and in d under the composite null
-where n >= 2d.
+where n >= 2d. Beyond d = 256 its cells are put in units of its constant term
+n (1 + 2 beta^2)^{-d/2} instead (:func:`hz_high_d_terms`, :data:`_HIGH_D`), and
+interpolated between tabled d (256, 300 at its 1000-row cap, 384, 512) at most 1.5 apart
+and between rows at most 25% apart, the lower at least 1.2 d (under the composite null
+below n = 2d at the same n / d).
 The p-value is the interpolated survival function at the observed statistic:
 log-linear between levels, and beyond the last level the table resolves (about 3/B) an
 exponential tail fitted to its last decade, floored at :data:`P_FLOOR`. The off-grid
@@ -91,8 +95,8 @@ EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
 #: extra grid values of n for one test, simulated only at some d: {d: extra n}. Beyond
 #: d = 200 Henze-Zirkler's composite law moves too fast in n to interpolate between the
 #: grid rows 40% apart (:data:`_N_INTERPOLATION_MAX_GAP`); at d = 256 its rows are 11-21%
-#: apart, and it is interpolated between them; at 384 and 512 the extra rows are exact
-#: cells only
+#: apart, and it is interpolated between them; at 384 and 512 too, in the coordinates of
+#: :data:`_HIGH_D`
 EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {256: (350, 450, 600, 850), 384: (450, 600, 850), 512: (600, 850)},
 }
@@ -117,7 +121,8 @@ EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
 #: the liberal side (0.0495-0.0595 at 0.05, mean 0.055; 0.009-0.014 at 0.01). Beyond 256,
 #: tabled d only: with trial cells at d = 336, 432 and 480 on the 1000-row cap (11-14%
 #: apart) the standard null's size was 0.083 at (1000, 360), 0.099 at (1000, 410) and
-#: 0.101 at (1000, 455) (1500 draws; 0.052 at (1000, 280) between 256 and 300).
+#: 0.101 at (1000, 455) (1500 draws; 0.052 at (1000, 280) between 256 and 300). Beyond
+#: 256 the cells are now interpolated in other coordinates, :data:`_HIGH_D`.
 _D_INTERPOLATION_MAX_GAP = {"henze_zirkler": ((128, 1.3), (200, 1.2), (256, 1.15))}
 #: under the composite null, interpolation in d beyond d = 20 also needs n >= ratio * d:
 #: whitening n rows in d dimensions shapes the law fast near n = d; checked down to n =
@@ -144,7 +149,8 @@ _N_INTERPOLATION_MIN_RATIO = {("henze_zirkler", "standard"): 1.2,
 #: held; above). Between its extra rows at d = 256 (:data:`EXTRA_N`, 11-21% apart) it held
 #: (``validate.py interp``, 4000 draws: 0.046-0.053 at (525, 256), (650, 256), (800, 256),
 #: (900, 256)); at d = 384 and 512 it did not (0.034 at (775, 384), 0.0295 at (925, 512)
-#: from cells at B = 10,000): grid rows only there.
+#: from cells at B = 10,000) until the cells there were put in units of the constant
+#: term (:data:`_HIGH_D`).
 _N_INTERPOLATION_MAX_GAP = {("henze_zirkler", "gaussian"): (200, 1.25, 256)}
 #: options each shipped test is calibrated at; a call with other values falls back to
 #: Monte Carlo. ``None`` as a value: any value is fine (the option does not change the
@@ -333,6 +339,92 @@ _LOCATION_SCALE = {("henze_zirkler", "gaussian"): (20, hz_composite_moments),
                    ("henze_zirkler", "standard"): (20, _hz_reference("standard"))}
 
 
+def hz_high_d_terms(n: int, d: int) -> tuple[float, float, float]:
+    """Henze-Zirkler's law at high d in closed-form terms, at beta = hz_beta(n, d), b2 =
+    beta^2, a = 1 + 2 b2: ``(c0, log_m, scale)``.
+
+    T - 1 = P - M + c0 with c0 = n a^{-d/2} (the constant term), P >= 0 the pair sum and
+    M = 2 (1 + b2)^{-d/2} sum_j exp(-b2 D_j / (2(1 + b2))) the leverage term. Beyond d ~
+    256 each summand of P and M is lognormal-like with a log-sd of several units, so
+    their sums sit far below their means and are carried by the few largest terms; the
+    law of T - 1 is then an O(c0) law in units of c0 (the standard null), and under the
+    composite null, where whitening pins the radii near sqrt(d), c0 - (T - 1) = M - P > 0
+    is a small positive fraction of c0 whose logarithm moves smoothly with (n, d).
+    ``log_m`` = log(E M / c0) under the composite null, from D_j = (n - 1) B,
+    B ~ Beta(d/2, (n - 1 - d)/2) (:func:`hz_composite_moments`):
+    E M / c0 = 2 (a / (1 + b2))^{d/2} 1F1(d/2; (n - 1)/2; -s), s = (n - 1) b2 / (2(1 + b2));
+    ``scale`` = s sd(B), the sd of the exponent -s B of each leverage summand."""
+    from scipy.special import hyp1f1
+
+    from .charfun import hz_beta
+
+    b2 = hz_beta(n, d) ** 2
+    a = 1 + 2 * b2
+    c0 = n * a ** (-d / 2)
+    if n <= d + 1:
+        return c0, math.nan, math.nan
+    s = (n - 1) * b2 / (2 * (1 + b2))
+    ab, bb = d / 2.0, (n - 1 - d) / 2.0
+    log_m = (math.log(2.0) + d / 2.0 * (math.log(a) - math.log1p(b2))
+             + math.log(float(hyp1f1(ab, ab + bb, -s))))
+    scale = s * math.sqrt(ab * bb / ((ab + bb) ** 2 * (ab + bb + 1)))
+    return c0, log_m, scale
+
+
+@dataclass(frozen=True)
+class _Coordinates:
+    """Where a test's quantiles are interpolated: y = to(q, n, d) (monotone, level by
+    level), put on one scale by (location, scale) = loc_scale(n, d) as in
+    :meth:`_Table._quantiles_spread`, and mapped back by back(y, n, d)."""
+    loc_scale: Any
+    how: str
+    to: Any = None
+    back: Any = None
+
+
+def _hz_std_high_d(n: int, d: int) -> tuple[float, float]:
+    c0 = hz_high_d_terms(n, d)[0]
+    return c0, c0
+
+
+def _hz_log_gap(q: np.ndarray, n: int, d: int) -> np.ndarray:
+    """log(1 - q / c0): the log of (M - P) / c0 (:func:`hz_high_d_terms`); NaN where q >= c0."""
+    v = 1.0 - q / hz_high_d_terms(n, d)[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), np.nan)
+
+
+def _hz_log_gap_back(y: np.ndarray, n: int, d: int) -> np.ndarray:
+    return hz_high_d_terms(n, d)[0] * -np.expm1(y)
+
+
+#: (test) -> d beyond which a test's cells are interpolated in other coordinates, with
+#: their own rule for which cells (:meth:`_Table._cells_high_d`). Henze-Zirkler beyond
+#: d = 256 (:func:`hz_high_d_terms`): the exact mean and sd that put its cells on one
+#: scale below are set by pairs closer than any sample holds, and fall like exp(-c d)
+#: with c moving with beta: between d = 256 and 384 (1000 rows) their ratios to the
+#: cells' spread moved by factors of 10^3, and interpolated p-values at nominal 0.05 were
+#: 0.004 (standard) and 0.025 (composite) at d = 300; in units of c0 they were 0.048 and
+#: 0.052 (the cell (1000, 300) held out, interpolated from d = 256 and 384).
+_HIGH_D: dict[str, int] = {"henze_zirkler": 256}
+_HIGH_D_COORDS = {
+    ("henze_zirkler", "standard"): _Coordinates(
+        _hz_std_high_d, "quantiles of (T - 1) / (n (1 + 2 beta^2)^{-d/2}) in units of their "
+        "central 80% spread"),
+    ("henze_zirkler", "gaussian"): _Coordinates(
+        lambda n, d: hz_high_d_terms(n, d)[1:], "quantiles of log(1 - (T - 1) / (n (1 + 2 "
+        "beta^2)^{-d/2})) about its closed-form leverage mean, in units of their central 80% "
+        "spread; below n = 2d, between d at the same n / d", _hz_log_gap, _hz_log_gap_back),
+}
+#: beyond :data:`_HIGH_D`: tabled d (a column's rows, any of them) at most this far apart,
+#: rows at most :data:`_HIGH_D_N_GAP` apart with the lower one at least
+#: :data:`_HIGH_D_N_RATIO` d, at each of the two d
+_HIGH_D_D_GAP = 1.5
+_HIGH_D_SAME_RATIO_BELOW = 2.0
+_HIGH_D_N_GAP = 1.25
+_HIGH_D_N_RATIO = 1.2
+
+
 #: (test, null) -> (n, d) -> (mean, sd) of the null law's leading terms, by which a cell's mean
 #: and sd are divided before they are interpolated in d (and multiplied back after).
 #: * Mardia's skewness has a mean of order d^3 / 6 and an sd of order d^1.5: between
@@ -392,6 +484,8 @@ class _Table:
         return np.array([i for i, v in enumerate(self.n_grid) if int(v) in N_GRID + extra])
 
     def _cells(self, n: int, d: int):
+        if d > _HIGH_D.get(self.code, d):
+            return self._cells_high_d(n, d)
         rows = self._n_nodes(d)
         bn = self._bracket(self.n_grid[rows], n)
         if bn is None:
@@ -427,6 +521,55 @@ class _Table:
             return None
         return cells
 
+    def _cells_high_d(self, n: int, d: int):
+        """Cells beyond :data:`_HIGH_D`: at the two tabled d around d (at most
+        :data:`_HIGH_D_D_GAP` apart) among those whose rows bracket the row wanted there,
+        the two rows around it at each (which may differ between them). The row wanted at
+        a tabled d' is n, except under the composite null below n =
+        :data:`_HIGH_D_SAME_RATIO_BELOW` d, where it is n d' / d (at most the column's last
+        row), the same n / d: near n = d whitening shapes the law through n / d, and at
+        fixed n it moves too fast between d. Held out one at a time, the composite-null
+        cell (600, 384) interpolated from d = 256 and 512 at n = 600 gave p = 0.006 at its
+        own 0.05 quantile, at n / d = 1.56 (rows 400 and 800) 0.054; (700, 384) 0.025 and
+        0.062; (450, 384) from the cells (300, 256) and (600, 512) 0.048. With fresh draws
+        at n >= 2d the same n did better ((1000, 333): size 0.048 against 0.0415 at the
+        same n / d, R = 2000)."""
+        def rows_at(j: int):
+            rows = np.flatnonzero(self.b[:, j] > 0)
+            if not rows.size:
+                return None
+            want = n
+            if self.null == "gaussian" and n < _HIGH_D_SAME_RATIO_BELOW * d:
+                want = min(n * float(self.d_grid[j]) / d, float(self.n_grid[rows[-1]]))
+            br = self._bracket(self.n_grid[rows], want)
+            if br is None:
+                return None
+            i0, i1, w = int(rows[br[0]]), int(rows[br[1]]), br[2]
+            if i0 != i1 and (self.n_grid[i0] < _HIGH_D_N_RATIO * self.d_grid[j]
+                             or self.n_grid[i1] > _HIGH_D_N_GAP * self.n_grid[i0]):
+                return None
+            return i0, i1, w
+
+        low = _HIGH_D[self.code]
+        usable = [(j, br) for j in range(self.d_grid.size) if self.d_grid[j] >= low
+                  and (br := rows_at(j)) is not None]
+        below = [(j, br) for j, br in usable if self.d_grid[j] <= d]
+        above = [(j, br) for j, br in usable if self.d_grid[j] >= d]
+        if not below or not above:
+            return None
+        (j0, b0), (j1, b1) = below[-1], above[0]
+        d0, d1 = float(self.d_grid[j0]), float(self.d_grid[j1])
+        if d1 > _HIGH_D_D_GAP * d0:
+            return None
+        wd = 0.0 if j0 == j1 else (math.log(d) - math.log(d0)) / (math.log(d1) - math.log(d0))
+        cells = [(b0[0], j0, (1 - b0[2]) * (1 - wd)), (b0[1], j0, b0[2] * (1 - wd)),
+                 (b1[0], j1, (1 - b1[2]) * wd), (b1[1], j1, b1[2] * wd)]
+        merged: dict[tuple[int, int], float] = {}
+        for i, j, wk in cells:
+            if wk > 0:
+                merged[(i, j)] = merged.get((i, j), 0.0) + wk
+        return [(i, j, wk) for (i, j), wk in merged.items()]
+
     def quantiles(self, n: int, d: int) -> tuple[np.ndarray, int, list[tuple[int, int]]]:
         """Interpolated null quantiles at :data:`LEVELS` (NaN where not resolved).
 
@@ -438,9 +581,9 @@ class _Table:
         w = np.array([c[2] for c in cells])
         at = [(int(self.n_grid[i]), int(self.d_grid[j])) for i, j, _ in cells]
         b = int(min(self.b[i, j] for i, j, _ in cells))
-        loc_scale = _LOCATION_SCALE.get((self.code, self.null))
-        if loc_scale is not None and d > loc_scale[0] and len(cells) > 1:
-            return self._quantiles_spread(n, d, cells, w, loc_scale[1]), b, at
+        coords = coordinates(self.code, self.null, d)
+        if coords is not None and len(cells) > 1:
+            return self._quantiles_spread(n, d, cells, w, coords), b, at
         ref = _REFERENCE.get((self.code, self.null))
         m0 = np.ones(len(cells)) if ref is None else np.array(
             [ref(int(self.n_grid[i]), int(self.d_grid[j]))[0] for i, j, _ in cells])
@@ -458,18 +601,33 @@ class _Table:
         z = sum(wk * self.z[i, j].astype(float) for (i, j, _), wk in zip(cells, w))
         return mean + sd * z, b, at
 
-    def _quantiles_spread(self, n, d, cells, w, location_scale) -> np.ndarray:
-        """Quantiles interpolated on a location and the central 80% spread
-        (:data:`_LOCATION_SCALE`)."""
+    def _quantiles_spread(self, n, d, cells, w, coords: _Coordinates) -> np.ndarray:
+        """Quantiles interpolated on a location and the central 80% spread, in the
+        coordinates ``coords`` (:data:`_LOCATION_SCALE`, :data:`_HIGH_D_COORDS`)."""
         log_spread, u = 0.0, 0.0
         for (i, j, _), wk in zip(cells, w):
-            loc, scale = location_scale(int(self.n_grid[i]), int(self.d_grid[j]))
+            cn, cd = int(self.n_grid[i]), int(self.d_grid[j])
+            loc, scale = coords.loc_scale(cn, cd)
             q = self.mean[i, j] + self.sd[i, j] * self.z[i, j].astype(float)
-            spread = float(q[_SPREAD_LEVELS[1]] - q[_SPREAD_LEVELS[0]])
+            if coords.to is not None:
+                q = coords.to(q, cn, cd)
+            spread = abs(float(q[_SPREAD_LEVELS[1]] - q[_SPREAD_LEVELS[0]]))
             log_spread += wk * math.log(spread / scale)
             u = u + wk * (q - loc) / spread
-        loc, scale = location_scale(n, d)
-        return loc + math.exp(log_spread) * scale * u
+        loc, scale = coords.loc_scale(n, d)
+        y = loc + math.exp(log_spread) * scale * u
+        return y if coords.back is None else coords.back(y, n, d)
+
+
+def coordinates(code: str, null: str, d: int) -> _Coordinates | None:
+    """The coordinates a test's cells are interpolated in at d (None: standardized)."""
+    if d > _HIGH_D.get(code, d):
+        return _HIGH_D_COORDS[(code, null)]
+    loc_scale = _LOCATION_SCALE.get((code, null))
+    if loc_scale is not None and d > loc_scale[0]:
+        return _Coordinates(loc_scale[1], "quantiles about the exact null mean, in units of "
+                            "their central 80% spread")
+    return None
 
 
 def survival(t: float, q: np.ndarray) -> tuple[float, bool]:
@@ -586,9 +744,8 @@ class Shipped(PValueMethod):
         t = abs(observed) if spec.two_sided else observed
         p, extrapolated = survival(float(t), q)
         rows = sim_rows(spec, n, d)
-        spread = (spec.code, null) in _LOCATION_SCALE and d > _LOCATION_SCALE[(spec.code, null)][0]
-        how = ("quantiles about the exact null mean, in units of their central 80% spread"
-               if spread else "standardized quantiles")
+        coords = coordinates(spec.code, null, d)
+        how = coords.how if coords is not None else "standardized quantiles"
         at = ("at the grid point " if len(cells) == 1 else
               f"interpolated (bilinear in log n, log d, {how}) from {len(cells)} grid cells ")
         cell_txt = ", ".join(f"({cn}, {cd})" for cn, cd in cells)

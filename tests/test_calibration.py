@@ -218,7 +218,7 @@ class TestInterpolationInD:
         assert std.covers(500, 150) and gau.covers(600, 150) and gau.covers(300, 136)  # 144
         assert not gau.covers(250, 150)  # n < 2d
         assert std.covers(500, 230) and gau.covers(700, 212)  # extra d 224, 200 to 256
-        assert not std.covers(700, 300) and not gau.covers(500, 270)  # beyond 256
+        assert std.covers(700, 300) and gau.covers(800, 300)  # beyond 256: see below
         # at the 1000-row cap (n >= 1000): more extra grid d, so more of d is tabled
         assert std.covers(1000, 70) and gau.covers(1000, 44) and std.covers(1000, 112)
         assert gau.covers(1000, 300) and gau.covers(1000, 120) and gau.covers(1000, 175)
@@ -251,6 +251,49 @@ class TestInterpolationInD:
             for level, tol in [(0.5, 0.08), (0.05, 0.15)]:
                 table = np.interp(level, cal.LEVELS[::-1], q[::-1])
                 assert abs(table - np.quantile(s, 1 - level)) < tol * spread, (n, d, null, level)
+
+    @pytest.mark.parametrize("null,tol", [("standard", 0.2), ("gaussian", 0.2)])
+    def test_henze_zirkler_beyond_256_reproduces_a_held_out_cell(self, null, tol):
+        """Beyond d = 256 Henze-Zirkler's cells are interpolated in units of the constant
+        term c0 = n (1 + 2 beta^2)^{-d/2} (hz_high_d_terms): (T - 1) / c0 under the standard
+        null, log(1 - (T - 1) / c0) about its leverage mean under the composite one. The
+        cell (1000, 300), held out, is reproduced from d = 256 and 384: the p-value at its
+        own 0.5, 0.05 and 0.01 quantiles is within 20% of the level. (In the exact mean and
+        sd, as up to d = 256, it was 0.004 / 0.0034 at 0.05 / 0.01 under the standard null,
+        0.025 / 0.002 under the composite one.)"""
+        from dataclasses import replace
+
+        t = cal.table_for("henze_zirkler", null)
+        i, j = list(t.n_grid).index(1000), list(t.d_grid).index(300)
+        held = t.mean[i, j] + t.sd[i, j] * t.z[i, j].astype(float)
+        b = t.b.copy()
+        b[i, j] = 0
+        q, _, cells = replace(t, b=b).quantiles(1000, 300)
+        assert {cd for _, cd in cells} == {256, 384}
+        for level in (0.5, 0.05, 0.01):
+            at = float(np.interp(level, cal.LEVELS[::-1], held[::-1]))
+            p, _ = cal.survival(at, q)
+            assert abs(p - level) <= tol * level, (null, level, p)
+
+    def test_henze_zirkler_beyond_256_matches_simulation(self):
+        """The median and 95% quantile of the table at (700, 450), from d = 384 and 512
+        (rows 600-850), match a seeded simulation's under both nulls; the composite null
+        is interpolated at the same n / d (rows n d' / d at d' = 384 and 512)."""
+        from gausstest.pvalues import _draw_statistics
+
+        for null in ("standard", "gaussian"):
+            t = cal.table_for("henze_zirkler", null)
+            q, _, cells = t.quantiles(700, 450)
+            assert {cd for _, cd in cells} == {384, 512}
+            if null == "gaussian":
+                assert {cn for cn, cd in cells if cd == 384} == {500, 600}
+                assert {cn for cn, cd in cells if cd == 512} == {700, 850}
+            s = _draw_statistics(get_spec("henze_zirkler"), 700, 450, null,
+                                 cal.canonical_options("henze_zirkler", 700, 450), 600, 11)
+            spread = np.quantile(s, 0.9) - np.quantile(s, 0.1)
+            for level, tol in [(0.5, 0.1), (0.05, 0.2)]:
+                table = np.interp(level, cal.LEVELS[::-1], q[::-1])
+                assert abs(table - np.quantile(s, 1 - level)) < tol * spread, (null, level)
 
     def test_reference_leaves_grid_cells_unchanged(self):
         t = cal.table_for("mardia_skewness", "standard")
@@ -370,7 +413,7 @@ def test_henze_zirkler_not_interpolated_in_n_near_d():
     """Between grid n beyond d = 20 Henze-Zirkler's table needs the lower grid n >= 1.2 d
     (size 0.031 at (250, 192) from n = 200, 0.040 at (450, 384) from 400); under the
     composite null beyond d = 200 rows at most 25% apart (0.039 at (600, 256) from 500 and
-    700), which only its extra rows at d = 256 are, and not beyond d = 256."""
+    700), which only its extra rows at d = 256 and beyond are."""
     std, gau = (cal.table_for("henze_zirkler", nl) for nl in ("standard", "gaussian"))
     assert not std.covers(420, 384) and std.covers(650, 384)
     assert gau.covers(650, 192) and gau.covers(850, 128) and gau.covers(450, 100)
@@ -380,4 +423,21 @@ def test_henze_zirkler_not_interpolated_in_n_near_d():
     for n, rows in [(525, {500, 600}), (650, {600, 700}), (800, {700, 850}), (400, {400})]:
         assert {c[0] for c in gau.quantiles(n, 256)[2]} == rows
     assert gau.covers(600, 384) and gau.covers(850, 512) and gau.covers(700, 384)
-    assert not gau.covers(650, 384) and not gau.covers(925, 512) and not gau.covers(480, 384)
+    # beyond d = 256 in units of n (1 + 2 beta^2)^{-d/2} (hz_high_d_terms): rows at most
+    # 25% apart, the lower at least 1.2 d
+    assert gau.covers(650, 384) and gau.covers(925, 512) and std.covers(813, 512)
+    assert not gau.covers(480, 384) and not std.covers(650, 512)
+
+
+def test_capped_rows_off_the_d_grid_hold_the_next_grid_d():
+    """A capped composite null near n = d keeps >= 1.25 d rows, rounded up to a grid row
+    that also holds a cell at the next grid d: at d = 385-400 that is 700 rows (500 cannot
+    whiten a sample in 512 dimensions), so the table interpolates between d = 384 and 512
+    there instead of leaving it to Monte Carlo; elsewhere the rows are unchanged."""
+    spec = get_spec("projections")
+    assert spec.sim_rows(3000, 395) == 700 and spec.sim_rows(3000, 400) == 700
+    assert spec.sim_rows(3000, 384) == 500 and spec.sim_rows(3000, 380) == 500
+    assert spec.sim_rows(3000, 300) == 400 and spec.sim_rows(3000, 450) == 700
+    assert cal.applies(spec, 3000, 395, "gaussian", {})
+    _, _, cells = cal.table_for("projections", "gaussian").quantiles(700, 395)
+    assert {cd for _, cd in cells} == {384, 512}
