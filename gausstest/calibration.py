@@ -421,6 +421,8 @@ _HIGH_D_COORDS = {
 #: :data:`_HIGH_D_N_RATIO` d, at each of the two d
 _HIGH_D_D_GAP = 1.5
 _HIGH_D_SAME_RATIO_BELOW = 2.0
+_HIGH_D_N_GAP = 1.25
+_HIGH_D_N_RATIO = 1.2
 #: (test, null) -> ratio: an interpolation (more than one cell) may not use a cell with
 #: n < ratio * d. Under the composite null Mardia's skewness and the energy statistic
 #: narrow and shift fast as n nears d (whitening pins the sample), and an interpolation
@@ -437,8 +439,6 @@ _HIGH_D_SAME_RATIO_BELOW = 2.0
 #: minute near n = d at d ~ 400). Mardia's kurtosis, radii and projections held at the
 #: failing points (0.039-0.063).
 _NEAR_D_LIMIT = {("mardia_skewness", "gaussian"): 1.35, ("energy", "gaussian"): 1.3}
-_HIGH_D_N_GAP = 1.25
-_HIGH_D_N_RATIO = 1.2
 
 
 #: (test, null) -> (n, d) -> (mean, sd) of the null law's leading terms, by which a cell's mean
