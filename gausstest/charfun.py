@@ -243,9 +243,10 @@ def henze_zirkler(
         beta = ((2d + 1) n / 4)^{1/(d+4)} / sqrt(2).
     method : "auto", "asymptotic", "monte_carlo" or a PValueMethod
         ``"auto"`` uses the lognormal approximation for the composite null with the
-        usual beta where its size was validated (d <= 5, n >= 100); Monte Carlo
-        otherwise (B = 1999, simulated at min(n, 1000) with the observed beta, the
-        statistic's null law being n-stable for fixed beta at d <= 20). At d > 20 it
+        usual beta where its size was validated (d <= 5, n >= 100); the shipped null
+        table (:mod:`gausstest.calibration`) where it covers (n, d) with the usual beta;
+        Monte Carlo otherwise (B = 1999, simulated at min(n, 1000) with the observed
+        beta, the statistic's null law being n-stable for fixed beta at d <= 20). At d > 20 it
         is not (size 0.087 at n = 2000, d = 64 with a null simulated at 1000 rows): the
         statistic is then computed on a seeded, row-order-invariant subsample of at most
         1000 rows, so the null is simulated at exactly the rows used
