@@ -85,12 +85,17 @@ _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
 #: Henze-Zirkler's law moves too fast in d to interpolate far (below), so its rows get
 #: 40, 56, 80, 144, 160 and 224 and the common latent sizes 100 and 200; its 1000-row cap,
 #: the key every larger sample uses beyond d = 20 (it runs on at most 1000 rows), also
-#: gets 112 and 300
+#: gets 112 and 300. Mardia's skewness and the energy statistic under the composite null
+#: are not interpolated from cells near n = d (:data:`_NEAR_D_LIMIT`), so between d = 96
+#: and 128 at 150-200 rows they would be Monte Carlo; the common latent size 100 gets
+#: cells there
 EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {
         **{n: (40, 56, 80, 100, 144, 160, 200, 224) for n in N_GRID if n < 1000},
         1000: (40, 56, 80, 100, 112, 144, 160, 200, 224, 300),
     },
+    "mardia_skewness": {150: (100,), 200: (100,)},
+    "energy": {150: (100,), 200: (100,)},
 }
 #: extra grid values of n for one test, simulated only at some d: {d: extra n}. Beyond
 #: d = 200 Henze-Zirkler's composite law moves too fast in n to interpolate between the
@@ -435,8 +440,8 @@ _HIGH_D_N_RATIO = 1.2
 #: 0.01: 0.058 / 0.021 at (600, 384), 0.057 / 0.020 at (560, 384) (energy there 0.058 /
 #: 0.015, 0.057 / 0.019; skewness at (813, 512) and (700, 450), from the row 700 at d =
 #: 512 (1.37 d), 0.063 / 0.012 and 0.055 / 0.014). So no weight at all on cells below
-#: 1.35 d (skewness) and 1.3 d (energy): Monte Carlo there (2-3 s at (150, 100), up to a
-#: minute near n = d at d ~ 400). Mardia's kurtosis, radii and projections held at the
+#: 1.35 d (skewness) and 1.3 d (energy): Monte Carlo there (up to a minute near n = d at
+#: d ~ 400; d = 100 has cells at 150 and 200 rows, :data:`EXTRA_D`). Mardia's kurtosis, radii and projections held at the
 #: failing points (0.039-0.063).
 _NEAR_D_LIMIT = {("mardia_skewness", "gaussian"): 1.35, ("energy", "gaussian"): 1.3}
 
