@@ -87,15 +87,15 @@ _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
 #: the key every larger sample uses beyond d = 20 (it runs on at most 1000 rows), also
 #: gets 112 and 300. Mardia's skewness and the energy statistic under the composite null
 #: are not interpolated from cells near n = d (:data:`_NEAR_D_LIMIT`), so between d = 96
-#: and 128 at 150-200 rows they would be Monte Carlo; the common latent size 100 gets
-#: cells there
+#: and 128 at 150-200 rows they would be Monte Carlo; the common latent sizes 100 and 200
+#: get cells there (and at 300-400 rows between d = 192 and 256)
 EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {
         **{n: (40, 56, 80, 100, 144, 160, 200, 224) for n in N_GRID if n < 1000},
         1000: (40, 56, 80, 100, 112, 144, 160, 200, 224, 300),
     },
-    "mardia_skewness": {150: (100,), 200: (100,)},
-    "energy": {150: (100,), 200: (100,)},
+    "mardia_skewness": {150: (100,), 200: (100,), 300: (200,), 400: (200,)},
+    "energy": {150: (100,), 200: (100,), 300: (200,), 400: (200,)},
 }
 #: extra grid values of n for one test, simulated only at some d: {d: extra n}. Beyond
 #: d = 200 Henze-Zirkler's composite law moves too fast in n to interpolate between the

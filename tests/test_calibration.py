@@ -456,8 +456,9 @@ def test_no_interpolation_from_rows_near_d_where_it_fails(code):
     for n, d in [(450, 384), (240, 192), (420, 300), (25, 16), (150, 110)]:
         assert not cal.applies(spec, n, d, "gaussian", {}), (n, d)
         assert cal.applies(spec, n, d, "standard", {}), (n, d)
-    # the common latent size d = 100 has cells at 150 and 200 rows (cal.EXTRA_D)
-    for n, d in [(800, 384), (333, 48), (175, 40), (700, 450), (150, 100), (180, 100)]:
+    # the common latent sizes d = 100 and 200 have cells near n = 1.5 d (cal.EXTRA_D)
+    for n, d in [(800, 384), (333, 48), (175, 40), (700, 450), (150, 100), (180, 100),
+                 (300, 200), (350, 200)]:
         assert cal.applies(spec, n, d, "gaussian", {}), (n, d)
     for other in ("mardia_kurtosis", "radii"):
         assert cal.applies(get_spec(other), 450, 384, "gaussian", {})
