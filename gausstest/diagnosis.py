@@ -43,8 +43,9 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   called heavy-tailed, not also "correlated" or "scale off".
 * **clusters**: along every axis, every named direction and the projections test's worst
   direction: excess kurtosis significantly negative (z = g2 / sqrt(24/n), one-sided,
-  Bonferroni over the candidates) *and* bimodal (bimodality coefficient > 5/9 or two clear
-  modes in a histogram).
+  Bonferroni over the candidates) *and* bimodal (two clear modes in a histogram, or a
+  bimodality coefficient above 5/9, the uniform's value, by more than the critical z of
+  its delta-method standard error: a flat coordinate is light-tailed, not two clusters).
 * **holes / off-prior mass**: a rejected coverage test that no moment cause explains, with
   its coverage (or precision) deficit beyond the critical z and its Monte Carlo p-value at
   its floor 1 / (B + 1).
@@ -56,6 +57,7 @@ and no check names a cause, one record says so (kind "unexplained") instead of g
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
@@ -179,6 +181,21 @@ def _axis(v: np.ndarray) -> int | None:
     return j if v[j] ** 2 >= AXIS_SHARE else None
 
 
+def _split_axes(v: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """The coordinates that the span of the orthonormal columns ``v`` (d x m) holds (a
+    share >= :data:`AXIS_SHARE` of the unit vector on the span), and an orthonormal basis
+    (d x (m - their number)) of what is left of the span once they are taken out."""
+    m = v.shape[1]
+    share = np.einsum("ij,ij->i", v, v)  # diagonal of the projection on the span
+    axes = sorted(int(j) for j in np.argsort(-share)[:m] if share[j] >= AXIS_SHARE)
+    if not axes or len(axes) == m:
+        return axes, np.zeros((v.shape[0], 0))
+    w = v.copy()
+    w[axes] = 0.0
+    u, _, _ = np.linalg.svd(w, full_matrices=False)
+    return axes, u[:, :m - len(axes)]
+
+
 def _top_dims(v: np.ndarray) -> tuple[int, ...]:
     order = np.argsort(-np.abs(v))
     keep, mass = [], 0.0
@@ -284,9 +301,24 @@ def spectrum(sample, level: float = DIAGNOSIS_LEVEL, kurtosis: float = 1.0) -> d
     lam, vec = sample.eigh
     lam = np.clip(lam, 0.0, None)
     lower_band = n - 1 >= d
-    inside = np.ones(d, bool)
     out: list[tuple[int, str, float]] = []
-    c = float(lam.mean())
+
+    def within(c: float) -> np.ndarray:
+        ratio = np.exp(np.log(np.maximum(lam / c, 1e-300)) * shrink)
+        high = (1.0 + hi.size - np.searchsorted(hi, ratio, side="left")) / (hi.size + 1.0)
+        low = ((1.0 + np.searchsorted(lo, ratio, side="right")) / (lo.size + 1.0)
+               if lower_band else np.ones(d))
+        return (high > level) & (low > level)
+
+    # the starting in-band set: the scale (the prior's 1, or an eigenvalue) whose band
+    # holds the most eigenvalues, the one nearest 1 among ties. Starting from the mean of
+    # all of them, one dimension at variance 9 among fifteen at 1 put the band at [1.17,
+    # 1.89] and every other direction outside it (named "correlated")
+    cands = np.concatenate([[1.0], lam[lam > 0]])
+    counts = np.array([int(within(float(cv)).sum()) for cv in cands])
+    best = np.flatnonzero(counts == counts.max())
+    c = float(cands[best[np.argmin(np.abs(np.log(cands[best])))]])
+    inside = within(c) if counts.max() else np.ones(d, bool)
     for _ in range(d + 1):
         c = float(lam[inside].mean()) if inside.any() else float(lam.mean())
         c = max(c, np.finfo(float).tiny)
@@ -334,13 +366,45 @@ def _shape(v: np.ndarray) -> tuple[float, float, float, float]:
     return m, sd, float((c ** 3).mean()), float((c ** 4).mean() - 3.0)
 
 
-def _bimodal(v: np.ndarray) -> tuple[bool, float, float, int]:
-    """(looks bimodal, bimodality coefficient, excess kurtosis, modes) of a projection."""
+def bimodality(v: np.ndarray) -> tuple[float, float]:
+    """Sample bimodality coefficient of a 1-D sample and its standard error.
+
+    BC = (g1^2 + 1) / (g2 + 3 (n - 1)^2 / ((n - 2)(n - 3))) (SAS's sample version of
+    Pearson's bound b2 >= b1 + 1; 5/9 is its value for the uniform law, larger values
+    suggest two modes). The standard error is the delta method's, from the influence
+    functions of g1 and g2 at the sample's own moments (x standardized):
+    IF(g1) = x^3 - g1 - 3x - 3/2 g1 (x^2 - 1), IF(g2) = x^4 - b2 - 4 g1 x - 2 b2 (x^2 - 1),
+    so it is sqrt(24 / n) / 9 for a Gaussian (var IF(g2) = 24) and about 0.0079 for a
+    uniform at n = 2000: a uniform's BC sits at 5/9 within that noise, and one above 5/9
+    by less than a few standard errors is not evidence of two modes.
+    """
+    n = v.size
+    if n <= 3:
+        return 0.0, float("inf")
+    sd = float(v.std())
+    if not sd > 0:
+        return 0.0, float("inf")
+    x = (v - float(v.mean())) / sd
+    x2 = x * x
+    g1 = float(np.mean(x2 * x))
+    b2 = float(np.mean(x2 * x2))
+    den = b2 - 3.0 + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))
+    bc = (g1 * g1 + 1.0) / den
+    if1 = x2 * x - g1 - 3.0 * x - 1.5 * g1 * (x2 - 1.0)
+    if2 = x2 * x2 - b2 - 4.0 * g1 * x - 2.0 * b2 * (x2 - 1.0)
+    inf = (2.0 * g1 / den) * if1 - ((g1 * g1 + 1.0) / den ** 2) * if2
+    return float(bc), float(np.sqrt(np.mean(inf * inf) / n))
+
+
+def _bimodal(v: np.ndarray, z_crit: float) -> tuple[bool, float, float, int]:
+    """(looks bimodal, bimodality coefficient, excess kurtosis, modes) of a projection:
+    two clear modes in a histogram, or a bimodality coefficient above 5/9 by more than
+    ``z_crit`` of its standard errors (:func:`bimodality`)."""
     from .pairdist import count_modes
 
     n = v.size
-    _, _, g1, g2 = _shape(v)
-    bc = (g1 ** 2 + 1) / (g2 + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3))) if n > 3 else 0.0
+    _, _, _, g2 = _shape(v)
+    bc, se = bimodality(v)
     modes = 1
     if n >= 100:
         lo, hi = np.quantile(v, [0.01, 0.99])
@@ -348,8 +412,8 @@ def _bimodal(v: np.ndarray) -> tuple[bool, float, float, int]:
         # near 1e16) cannot hold 30 bins: numpy raises (issue 10)
         if hi - lo > 1e-9 * max(abs(lo), abs(hi)) and np.isfinite(hi - lo):
             hist, _ = np.histogram(v, bins=30, range=(lo, hi))
-            modes = count_modes(hist.astype(float))
-    return (bc > 5 / 9 or modes >= 2), float(bc), g2, modes
+            modes = count_modes(hist.astype(float), z=z_crit)
+    return (bc - 5 / 9 > z_crit * se or modes >= 2), bc, g2, modes
 
 
 # ------------------------------------------------------------------ the diagnosis
@@ -361,6 +425,64 @@ def _label(r: TestResult) -> str:
 def _support(kind: str, rejected: Sequence[TestResult]) -> tuple[str, ...]:
     pool = _SUPPORT[_KIND_SUPPORT[kind]]
     return tuple(_label(r) for r in rejected if r.test in pool)
+
+
+#: magnitudes beyond which second and fourth powers leave float64 (variances of 1e300 data
+#: are inf, of 1e-300 data 0): the diagnosis reads such a sample scaled by a power of two
+_EXTREME = (2.0 ** -128, 2.0 ** 128)
+
+
+def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnosis, ...] | None:
+    """Diagnoses of a sample whose magnitude is beyond :data:`_EXTREME`, or None.
+
+    Its variances, band and moments are inf or 0 in float64 (the report had said
+    "variance inf, noise band [inf, inf]" and a bimodality coefficient of 21.9). The causes
+    are read off the sample scaled by a power of two (exact): its shape causes are scale
+    free and kept; its prior-match causes are in the scaled units, so they are replaced by
+    one record of the scale itself, the spread in powers of ten."""
+    if getattr(sample, "streamed", False):
+        return None
+    top = float(sample.max_abs)
+    if top == 0.0 or not np.isfinite(top) or _EXTREME[0] < top < _EXTREME[1]:
+        return None
+    from .sample import as_sample
+
+    shift = -int(np.frexp(top)[1])
+    scaled = as_sample(np.ldexp(np.asarray(sample.data, dtype=np.float64), shift))
+    inner = diagnose(scaled, results, rejected, questions=questions, level=level)
+    kept = [x for x in inner if x.question != "prior_match"]
+    if not any(rejected):
+        return tuple(kept)
+    def tens(x_scaled: float) -> tuple[float, str]:
+        """log10 and text of a scaled magnitude in the data's own units."""
+        if not x_scaled > 0:
+            return -math.inf, "0"
+        lg = math.log10(x_scaled) - shift * math.log10(2.0)
+        e = math.floor(lg)
+        m = round(10 ** (lg - e), 1)
+        if m >= 10:
+            m, e = m / 10, e + 1
+        return lg, f"{m:g}e{e:+d}"
+
+    log10_sd, sd_text = tens(float(np.sqrt(max(float(np.mean(np.diag(scaled.cov))), 0.0))))
+    log10_mean, mean_text = tens(float(np.linalg.norm(scaled.mean)))
+    rej = [r for r, x in zip(results, rejected) if x]
+    parts = [f"the values reach {top:.3g}"]
+    if log10_sd > -math.inf:
+        parts.append(f"a spread of about {sd_text} x the prior's sd")
+    if log10_mean > log10_sd:
+        parts.append(f"|mean| about {mean_text}")
+    scale = Diagnosis(
+        kind="scale", question="prior_match", tests=_support("scale", rej),
+        check="magnitude of the values (beyond float64's range for second moments)",
+        pvalue=0.0, magnitude=(float(10.0 ** log10_sd) if -300 < log10_sd < 300 else
+                               (math.inf if log10_sd > 0 else 0.0)),
+        magnitude_name="sd relative to the prior's",
+        text=("scale off: " + ", ".join(parts) + " (squares of such values leave float64; "
+              "shape causes are read off the sample rescaled by a power of two, which does "
+              "not change them)"),
+        extra={"log10_sd": log10_sd, "log10_mean_norm": log10_mean})
+    return (scale, *kept)
 
 
 def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
@@ -382,6 +504,9 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     -------
     tuple of Diagnosis, causes first by question (prior match, shape, coverage).
     """
+    extreme = _extreme_scale(sample, results, rejected, questions, level)
+    if extreme is not None:
+        return extreme
     n, d = sample.n, sample.d
     rej = [r for r, x in zip(results, rejected) if x]
     any_fail = bool(rej)
@@ -402,40 +527,64 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     lam, vec, c = sp["eigenvalues"], sp["vectors"], sp["scale"]
     band = sp["band"]
     band_text = f"noise band at this n, d: [{_num(band[0])}, {_num(band[1])}]"
-    collapsed_axes: list[tuple[int, float, float]] = []
-    collapsed_dirs: list[tuple[np.ndarray, float, float]] = []
-    named_dirs: list[np.ndarray] = []
     cluster_candidates: list[tuple[str, np.ndarray]] = []
     moment_causes = False
+    # The named eigenvalues in three groups (collapsed, shrunk, inflated). Eigenvalues
+    # close to each other have eigenvectors that are arbitrary inside their common span
+    # (eight dimensions at variance 4 give eight rotated eigenvectors, not eight axes), so
+    # the coordinates are read off each group's span: those it holds are named as
+    # dimensions, the rest of the span as directions (correlation).
+    groups: dict[str, list[tuple[int, float]]] = {"collapsed": [], "shrunk": [], "inflated": []}
     for k, side, p in sp["outliers"]:
-        v = _orient(vec[:, k])
-        ax = _axis(v)
-        named_dirs.append(v)
-        ratio = lam[k] / c
-        if side == "low" and ratio < COLLAPSED_RATIO:
-            if ax is not None:
-                collapsed_axes.append((ax, float(sample.cov[ax, ax]), p))
-                continue
-            collapsed_dirs.append((v, float(lam[k]), p))
-            continue
-        if side == "high" or ax is None:
-            cluster_candidates.append(("direction", v))
-        if not (failing["prior_match"] and any_fail):
-            continue
-        moment_causes = True
-        if ax is not None:
-            kind = "shrunk" if side == "low" else "inflated"
-            var = float(sample.cov[ax, ax])
-            records.append(Diagnosis(
-                kind=kind, question="prior_match", tests=_support(kind, rej),
-                check="covariance spectrum", pvalue=p, dimensions=(ax,),
-                direction=tuple(float(x) for x in v), magnitude=var,
-                magnitude_name="variance of the dimension",
-                text=(f"dimension {ax} has variance {_num(var)}: "
-                      f"{'shrunk' if side == 'low' else 'inflated'} beyond noise "
-                      f"({band_text}; the prior has 1)")))
+        g = ("inflated" if side == "high" else
+             "collapsed" if lam[k] / c < COLLAPSED_RATIO else "shrunk")
+        groups[g].append((k, p))
+    axes_of: dict[str, list[tuple[int, float, float]]] = {}
+    dirs_of: dict[str, list[tuple[np.ndarray, float, float]]] = {}
+    for g, members in groups.items():
+        ks = [k for k, _ in members]
+        axes, rest = _split_axes(vec[:, ks]) if ks else ([], np.zeros((d, 0)))
+        p_group = max((p for _, p in members), default=1.0)
+        axes_of[g] = [(j, float(sample.cov[j, j]), p_group) for j in axes]
+        if not axes:  # the eigenvectors themselves, each with its own p-value
+            dirs_of[g] = [(_orient(vec[:, k]), float(lam[k]), p) for k, p in members]
         else:
-            sd = np.sqrt(np.clip(np.diag(sample.cov), 1e-300, None))
+            dirs_of[g] = [(_orient(v), float(v @ sample.cov @ v), p_group) for v in rest.T]
+    collapsed_axes = axes_of["collapsed"]
+    collapsed_dirs = dirs_of["collapsed"]
+    for j, _, _ in axes_of["inflated"]:
+        cluster_candidates.append(("direction", np.eye(d)[j]))
+    for g in ("shrunk", "inflated"):
+        cluster_candidates.extend(("direction", v) for v, _, _ in dirs_of[g])
+    if failing["prior_match"] and any_fail:
+        for g in ("shrunk", "inflated"):
+            found = sorted(axes_of[g])
+            if not found:
+                continue
+            moment_causes = True
+            var = {j: v for j, v, _ in found}
+            dims = tuple(j for j, _, _ in found)
+            if len(dims) == 1:
+                ax = dims[0]
+                head = f"dimension {ax} has variance {_num(var[ax])}: {g} beyond noise"
+            else:
+                listed = ", ".join(f"{j} ({_num(var[j])})" for j in dims[:12])
+                more = f" and {len(dims) - 12} more" if len(dims) > 12 else ""
+                head = f"dimensions {listed}{more} (variances) are {g} beyond noise"
+            worst = (max if g == "inflated" else min)(var.values())
+            records.append(Diagnosis(
+                kind=g, question="prior_match", tests=_support(g, rej),
+                check="covariance spectrum", pvalue=found[0][2], dimensions=dims,
+                direction=(tuple(float(x) for x in np.eye(d)[dims[0]]) if len(dims) == 1
+                           else None),
+                magnitude=worst,
+                magnitude_name=("variance of the dimension" if len(dims) == 1 else
+                                f"{'largest' if g == 'inflated' else 'smallest'} variance"),
+                text=f"{head} ({band_text}; the prior has 1)",
+                extra={} if len(dims) == 1 else {"variances": {str(j): var[j] for j in dims}}))
+        sd = np.sqrt(np.clip(np.diag(sample.cov), 1e-300, None))
+        for v, lv, p in dirs_of["shrunk"] + dirs_of["inflated"]:
+            moment_causes = True
             top = _top_dims(v)[:2]
             if any(x.kind == "correlation" and set(x.dimensions[:2]) == set(top)
                    for x in records):
@@ -445,10 +594,10 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             records.append(Diagnosis(
                 kind="correlation", question="prior_match", tests=_support("correlation", rej),
                 check="covariance spectrum", pvalue=p, dimensions=_top_dims(v),
-                direction=tuple(float(x) for x in v), magnitude=float(lam[k]),
+                direction=tuple(float(x) for x in v), magnitude=lv,
                 magnitude_name="variance along the direction",
                 text=(f"correlated dimensions: the direction {_direction_text(v)} has variance "
-                      f"{_num(lam[k])} ({band_text})"
+                      f"{_num(lv)} ({band_text})"
                       + (f"; dimensions {top[0]} and {top[1]} have r = {r:+.2f}"
                          if len(top) > 1 else "") + "; the prior's coordinates are independent")))
     corr_recs = [x for x in records if x.kind == "correlation"]
@@ -602,7 +751,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             proj = sample.centered @ u
             if proj.std() <= 0:
                 continue
-            bim, bc, g2, modes = _bimodal(proj)
+            bim, bc, g2, modes = _bimodal(proj, z_crit)
             zk = g2 / np.sqrt(24.0 / n)
             if bim and zk < -z_crit:
                 score = g2

@@ -128,28 +128,35 @@ def _simulate(n, d, null, b, rng, opts):
 
 
 def _shape_along(v: np.ndarray) -> dict[str, float]:
-    n = v.size
+    from .diagnosis import bimodality
+
     m, sd = float(v.mean()), float(v.std())
     c = (v - m) / sd if sd > 0 else v - m
     g1 = float((c ** 3).mean())
     g2 = float((c ** 4).mean() - 3.0)
-    # sample bimodality coefficient (SAS): > 5/9 suggests bimodality
-    if n > 3:
-        bc = (g1 ** 2 + 1) / (g2 + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
-    else:
-        bc = float("nan")
+    # sample bimodality coefficient (SAS): > 5/9 (the uniform's) suggests bimodality,
+    # beyond its standard error
+    bc, se = bimodality(v) if v.size > 3 else (float("nan"), float("nan"))
     return {"mean": m, "sd": sd, "skewness": g1, "excess_kurtosis": g2,
-            "bimodality_coefficient": float(bc)}
+            "bimodality_coefficient": float(bc), "bimodality_coefficient_se": float(se)}
+
+
+#: a second mode is named when its dip beats counting noise by this many sd (see
+#: :func:`gausstest.pairdist.count_modes`): flat projections are not bimodal
+_MODE_Z = 4.0
 
 
 def _modes_1d(v: np.ndarray) -> int:
     """Clear modes of the projected values (histogram of 30 bins between the 1% and 99%
-    quantiles, smoothed; see :func:`gausstest.pairdist.count_modes`); 1 below n = 100."""
+    quantiles, smoothed, dips beyond counting noise; see
+    :func:`gausstest.pairdist.count_modes`); 1 below n = 100."""
     if v.size < 100:
         return 1
     lo, hi = np.quantile(v, [0.01, 0.99])
+    if not (np.isfinite(hi - lo) and hi - lo > 1e-9 * max(abs(lo), abs(hi))):
+        return 1
     hist, _ = np.histogram(v, bins=30, range=(lo, hi))
-    return count_modes(hist.astype(float))
+    return count_modes(hist.astype(float), z=_MODE_Z)
 
 
 def _describe(u: np.ndarray) -> str:
@@ -215,8 +222,10 @@ def _finding(r: TestResult) -> str:
     where = (f"coordinate axis z[{dt['worst_direction_index']}]" if dt["worst_direction_is_axis"]
              else f"the worst direction ({dt['worst_direction_text']})")
     parts = []
-    if dt.get("worst_along_modes", 1) >= 2 or (s["bimodality_coefficient"] > 5 / 9
-                                                and s["excess_kurtosis"] < -0.5):
+    bc_excess = s["bimodality_coefficient"] - 5 / 9
+    if dt.get("worst_along_modes", 1) >= 2 or (
+            bc_excess > _MODE_Z * s.get("bimodality_coefficient_se", 0.0)
+            and s["excess_kurtosis"] < -0.5):
         parts.append(f"bimodal along {where} (bimodality coefficient "
                      f"{s['bimodality_coefficient']:.2f}, excess kurtosis "
                      f"{s['excess_kurtosis']:.2f}): two clusters")
@@ -303,8 +312,10 @@ def projections(
         (n-free; the max over K directions is biased upward by about
         sqrt(log K / n) at finite n); ``details``: ``worst_direction`` (unit vector),
         ``worst_direction_loadings`` (largest coordinates), ``worst_statistic``,
-        ``worst_along`` (mean, sd, skewness, excess kurtosis and bimodality coefficient of
-        u'z along it: BC > 5/9 with negative excess kurtosis suggests two modes), the
+        ``worst_along`` (mean, sd, skewness, excess kurtosis, bimodality coefficient of
+        u'z along it and its standard error: BC above 5/9 by more than 4 standard errors
+        with negative excess kurtosis, or two modes whose dip beats counting noise,
+        suggests two clusters; a flat law sits at 5/9), ``worst_along_modes``, the
         max and mean KS distances and A^2, ``n_directions`` and ``direction_seed``.
 
     Notes

@@ -89,7 +89,10 @@ class TestDoneWhen:
 
     @pytest.mark.parametrize("axis", [0, 9])
     def test_two_clusters_along_the_right_axis(self, axis):
-        z = sample("mixture2_sep4", N, D, rng=4)
+        # n = 1000: at n = 400 the histogram's dip between the two modes clears counting
+        # noise (the check that keeps flat coordinates from being called clusters) in 85%
+        # of samples, at 1000 in all (tests/test_diagnosis.py::TestFlatIsNotClusters)
+        z = sample("mixture2_sep4", 1000, D, rng=4)
         z[:, [0, axis]] = z[:, [axis, 0]]
         rep = gt.assess(z, tests=FAST)
         cl = [x for x in rep.diagnoses if x.kind == "clusters"]
@@ -227,3 +230,81 @@ class TestRecords:
                                      (0.00042, "4.20e-04")])
 def test_numbers_as_a_person_writes_them(x, text):
     assert describe_number(x) == text
+
+
+class TestGroupsOfDimensions:
+    """Several dimensions off at the same variance are named as dimensions, not as rotated
+    "correlated" directions (near-equal eigenvalues have arbitrary eigenvectors), and the
+    band is centred on the variance most dimensions share, not on the mean of all."""
+
+    def _z(self, seed=0):
+        return np.random.default_rng(seed).standard_normal((2000, 16))
+
+    def test_one_dimension_at_variance_9(self):
+        z = self._z()
+        z[:, 3] *= 3
+        rep = gt.assess(z, tests=FAST)
+        assert kinds(rep) == ["inflated"], rep.findings
+        assert rep.diagnoses[0].dimensions == (3,)
+        assert rep.diagnoses[0].magnitude == pytest.approx(9, rel=0.1)
+
+    def test_eight_dimensions_at_variance_4_are_one_record(self):
+        z = self._z(1)
+        z[:, :8] *= 2
+        rep = gt.assess(z, tests=FAST)
+        assert kinds(rep) == ["inflated"], rep.findings
+        rec = rep.diagnoses[0]
+        assert rec.dimensions == tuple(range(8)), rep.findings
+        assert all(3.4 < v < 4.7 for v in rec.extra["variances"].values())
+        assert "correlat" not in " ".join(rep.findings)
+        # the band is the prior's, around 1, not around the mean variance 2.5
+        lo, hi = (float(x) for x in rec.text.split("[")[1].split("]")[0].split(","))
+        assert lo < 1 < hi
+
+    def test_four_up_four_down(self):
+        z = self._z(2)
+        z[:, :4] *= 1.5
+        z[:, 4:8] *= 0.7
+        rep = gt.assess(z, tests=FAST)
+        got = {x.kind: x.dimensions for x in rep.diagnoses}
+        assert got == {"inflated": (0, 1, 2, 3), "shrunk": (4, 5, 6, 7)}, rep.findings
+
+    def test_rotated_pair_is_still_a_correlation(self):
+        z = self._z(3)
+        z[:, 5] = 0.8 * z[:, 4] + 0.6 * z[:, 5]
+        rep = gt.assess(z, tests=FAST)
+        cor = [x for x in rep.diagnoses if x.kind == "correlation"]
+        assert len(cor) == 1 and set(cor[0].dimensions[:2]) == {4, 5}, rep.findings
+
+
+class TestFlatIsNotClusters:
+    """A uniform coordinate has bimodality coefficient 5/9, the cut-off itself: half of the
+    samples used to land above it and were called clusters."""
+
+    def test_uniform_cube_is_light_tails(self):
+        z = np.random.default_rng(0).uniform(-np.sqrt(3), np.sqrt(3), (2000, 16))
+        rep = gt.assess(z, tests=FAST)
+        assert "light_tails" in kinds(rep) and "clusters" not in kinds(rep), rep.findings
+
+    def test_standard_error_of_the_bimodality_coefficient(self):
+        from gausstest.diagnosis import bimodality
+
+        rng = np.random.default_rng(1)
+        for draw in (lambda: rng.standard_normal(1000), lambda: rng.uniform(size=1000),
+                     lambda: rng.standard_normal(1000) + 2 * rng.choice([-1, 1], 1000)):
+            out = np.array([bimodality(draw()) for _ in range(600)])
+            # the delta-method se against the simulated sd of BC (600 draws: +-6%)
+            assert out[:, 1].mean() == pytest.approx(out[:, 0].std(), rel=0.15)
+
+    def test_flat_rarely_bimodal_two_modes_found(self):
+        from scipy import stats
+
+        from gausstest.diagnosis import _bimodal
+
+        rng = np.random.default_rng(2)
+        zc = stats.norm.isf(DIAGNOSIS_LEVEL / 16)
+        flat = np.mean([_bimodal(rng.uniform(size=n), zc)[0] for n in (100, 400, 2000)
+                        for _ in range(100)])
+        two = np.mean([_bimodal(rng.standard_normal(1000) + 2 * rng.choice([-1, 1], 1000),
+                                zc)[0] for _ in range(100)])
+        assert flat <= 0.02 and two >= 0.95, (flat, two)
