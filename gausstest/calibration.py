@@ -669,6 +669,8 @@ def survival(t: float, q: np.ndarray) -> tuple[float, bool]:
     """p = S(t) from quantiles ``q`` at :data:`LEVELS`; also whether it was extrapolated."""
     ok = np.isfinite(q)
     s, qq = LEVELS[ok], np.maximum.accumulate(q[ok])
+    if math.isinf(t):  # an overflowed statistic (values near 1e300): beyond every level
+        return (P_FLOOR, True) if t > 0 else (float(s[0]), False)
     # An atom of a discrete statistic (coverage's counts) is a run of equal stored
     # quantiles; P(T >= t) at it lies between the highest level whose quantile is t and the
     # level above (whose quantile is below t), and the log-midpoint of the two is taken.

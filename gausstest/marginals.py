@@ -179,17 +179,17 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     p, mean, sd, skew, exkurt, ks = (np.empty(d) for _ in range(6))
     # the composite-null tests are scale free: extreme magnitudes (beyond 2^(+-128), where
     # fourth powers leave float64) are scaled by a power of two first (exact)
-    factor = 1.0
+    shift = 0
     if null != "standard":
         biggest = sample.max_abs
         if biggest != 0.0 and not 2.0 ** -128 < biggest < 2.0 ** 128:
-            factor = 2.0 ** -np.frexp(biggest)[1]
+            shift = -int(np.frexp(biggest)[1])  # by ldexp: 2^1029 (subnormal data) overflows
     # a chunk of columns at a time (one pass over the rows of a large sample each), every
     # per-column statistic of a sub-chunk at once: each column is sorted once, and its A^2
     # and KS distance come from one normal-CDF call per value (gausstest.normal_edf)
     for j0, xc in column_chunks(sample, floats=column_pass_floats()):
         def stats_of(sl, xc=xc, j0=j0):
-            x = xc[:, sl] if factor == 1.0 else xc[:, sl] * factor
+            x = xc[:, sl] if shift == 0 else np.ldexp(xc[:, sl], shift)
             cols = slice(j0 + sl.start, j0 + sl.stop)
             m = x.mean(axis=0)
             c = x - m

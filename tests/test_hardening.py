@@ -6,6 +6,7 @@ from __future__ import annotations
 import io as _io
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -613,3 +614,49 @@ class TestExtremeValues:
         for n, d in ((10, 2), (12, 50), (200, 4)):
             assert 0 < gt.covariance_test(rng.standard_normal((n, d)),
                                           method=gt.MonteCarlo(n_resamples=99)).pvalue <= 1
+
+
+class TestExtremeValuesWithTheShippedTables:
+    """Cases a new-user sweep found (2026-12-03): values that broke the default path (the
+    shipped tables and the diagnosis) though the Monte Carlo path above handled them."""
+
+    def test_infinite_statistic_is_beyond_every_table_level(self):
+        from gausstest.calibration import LEVELS, P_FLOOR, survival
+
+        q = np.linspace(0.0, 10.0, LEVELS.size)[::-1].copy()
+        assert survival(float("inf"), q) == (P_FLOOR, True)  # was 0.9999: tol became inf
+        assert survival(float("-inf"), q)[0] == pytest.approx(float(LEVELS[0]))
+
+    def test_1e300_fails_with_one_scale_finding_and_no_nonsense(self):
+        rep = gt.assess(_base(200, 4) * 1e300, tests=["prior_moments", "mardia_kurtosis",
+                                                      "projections", "marginals"])
+        kurt = next(r for r in rep.results if r.test == "mardia_kurtosis" and r.null == "standard")
+        assert kurt.pvalue <= 1e-3  # +inf statistic: rejects, as Monte Carlo does
+        assert rep.verdict == "fail"
+        assert [x.kind for x in rep.diagnoses] == ["scale"], rep.findings
+        text = rep.findings[0]
+        assert re.search(r"spread of about \d(\.\d)?e\+(299|300) x", text), text
+        assert "inf" not in text and "nan" not in text, text
+        assert rep.questions["shape"].verdict == "pass"
+
+    @pytest.mark.parametrize("scale", [1e-300, 1e-310])
+    def test_tiny_and_subnormal_values(self, scale):
+        rep = gt.assess(_base(200, 4) * scale, tests=["prior_moments", "mardia_kurtosis",
+                                                      "radii"])
+        assert rep.verdict == "fail" and rep.questions["shape"].verdict == "pass"
+        assert [x.kind for x in rep.diagnoses] == ["scale"], rep.findings
+        assert "[0, 0]" not in rep.findings[0]
+
+    def test_offset_1e15_is_a_shift_not_a_shape_failure(self):
+        # float64 steps are 0.125 at 1e15: the one-pass mean was off by a tenth of an sd
+        z = _base(200, 4) + 1e15
+        rep = gt.assess(z, tests=["prior_moments", "energy", "projections", "radii"])
+        assert rep.questions["shape"].verdict == "pass", rep.summary()
+        assert any(x.kind == "location" for x in rep.diagnoses), rep.findings
+
+    def test_int64_near_2_62_does_not_break_the_histogram(self, tmp_path, capsys):
+        p = tmp_path / "big.npy"
+        np.save(p, (np.random.default_rng(1).integers(-3, 4, (200, 4)) + 2 ** 62))
+        code, out, err = run_cli(["check", p, "--null", "standard", "--select",
+                                  "projections,radii"], capsys)
+        assert code == 1 and err == "", err
