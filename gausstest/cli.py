@@ -137,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
                           "VAE-like means); with NAME, a trained encoder's held-out latents "
                           "(e.g. vae-d8, wae-d16; --example list shows them)")
     rep.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
+    rep.add_argument("--json", action="store_const", const="json", dest="format",
+                     help="same as --format json")
     rep.add_argument("--output", "-o", help="write the report here instead of stdout")
     rep.add_argument("--plots", metavar="DIR",
                      help="also write PNG pictures (radii Q-Q, worst direction, marginals, "
@@ -171,6 +173,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--example", action="append", default=[], metavar="NAME",
                       help="also compare a shipped latent file (repeatable; see --list-examples)")
     cmp_.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
+    cmp_.add_argument("--json", action="store_const", const="json", dest="format",
+                      help="same as --format json")
     cmp_.add_argument("--output", "-o", help="write the comparison here instead of stdout")
     common(cmp_)
 
@@ -601,7 +605,13 @@ def _main(argv: Sequence[str] | None) -> int:
         text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, allow_nan=False) + "\n"
     else:
         render = {"text": "to_text", "markdown": "to_markdown", "html": "to_html"}[fmt]
-        text = ("\n" if fmt == "text" else "\n\n").join(getattr(r, render)() for r in reports)
+        pages = [getattr(r, render)() for r in reports]
+        if fmt == "html":
+            from .report import combine_html
+
+            text = combine_html(pages) + "\n"
+        else:
+            text = ("\n" if fmt == "text" else "\n\n").join(pages)
     if args.output:
         try:
             _write_atomic(Path(args.output), text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import errno
 import os
+import re
 import stat
 import zipfile
 import zlib
@@ -98,9 +99,13 @@ def _os_error(path: Path, exc: OSError) -> FileReadError:
 
 def _check_array(arr: np.ndarray, where: str) -> np.ndarray:
     if arr.dtype.hasobject or arr.dtype.kind not in "biuf":
-        raise FileReadError(f"{where}: holds {arr.dtype} data, not numbers")
+        fix = ("keep the real part, or the real and imaginary parts as columns"
+               if arr.dtype.kind == "c" else "convert it to numbers")
+        raise FileReadError(f"{where}: holds {arr.dtype} data, not real numbers; {fix} and "
+                            "save it with np.save(path, z.astype(float))")
     if arr.size == 0:
-        raise FileReadError(f"{where}: holds an empty array (shape {arr.shape})")
+        raise FileReadError(f"{where}: holds an empty array (shape {arr.shape}); save the "
+                            "latents, one row per sample, and run again")
     return arr
 
 
@@ -117,11 +122,13 @@ def _load_npy(path: Path) -> np.ndarray:
                 f"{shown}: holds Python objects (a pickled array); gausstest never unpickles "
                 "files. Save a numeric array with np.save(path, z.astype(float))"
             ) from None
-        raise FileReadError(f"{shown}: not a readable .npy file ({_one_line(exc)})") from None
+        raise FileReadError(f"{shown}: not a readable .npy file ({_one_line(exc)}); it is "
+                            "damaged or truncated: save it again with np.save") from None
     except OSError as exc:
         raise _os_error(path, exc) from None
     except Exception as exc:
-        raise FileReadError(f"{shown}: not a readable .npy file ({_one_line(exc)})") from None
+        raise FileReadError(f"{shown}: not a readable .npy file ({_one_line(exc)}); it is "
+                            "damaged or truncated: save it again with np.save") from None
     return _check_array(arr, shown)
 
 
@@ -195,9 +202,12 @@ def _load_npz(path: Path, key: str | None, max_npz_mb: float | None) -> np.ndarr
             members[name[:-4] if name.endswith(".npy") else name] = info
         names = list(members)
         if key is None:
+            if not names:
+                raise FileReadError(f"{shown}: holds no arrays; save the latents in it "
+                                    "(np.savez(path, z=z)) or pass a .npy file")
             if len(names) != 1:
                 raise FileReadError(
-                    f"{shown}: holds {len(names)} arrays ({', '.join(names) or 'none'}); "
+                    f"{shown}: holds {len(names)} arrays ({', '.join(names)}); "
                     "choose one with --key NAME (or key=...)")
             key = names[0]
         if key not in members:
@@ -252,7 +262,8 @@ def _load_text(path: Path) -> np.ndarray:
     numbered = [(k, ln) for k, ln in enumerate(text.splitlines(), start=1)
                 if ln.strip() and not ln.lstrip().startswith("#")]
     if not numbered:
-        raise FileReadError(f"{shown}: is empty (no data rows)")
+        raise FileReadError(f"{shown}: is empty (no data rows); write one row of numbers per "
+                            "sample")
     lines = [ln for _, ln in numbered]
     delim = _sniff_delimiter(lines[0])
     if delim is None:
@@ -282,7 +293,12 @@ def _load_text(path: Path) -> np.ndarray:
             if val is None:
                 shown_cell = "an empty value" if not cell.strip() else \
                     f"a non-numeric value {cell[:40]!r}"
-                raise FileReadError(f"{where} column {j + 1} has {shown_cell}")
+                hint = ""
+                if re.search(r"\d,\d", cell) or ";" in cell or (delim == ";" and "," in cell):
+                    hint = "; decimal commas? write numbers with a decimal point (1.5, not 1,5)"
+                elif "#" in cell:
+                    hint = "; comments go on lines of their own (starting with #)"
+                raise FileReadError(f"{where} column {j + 1} has {shown_cell}{hint}")
             data[i - start, j] = val
     return data
 
@@ -322,7 +338,8 @@ def load(path: str | Path, *, key: str | None = None,
     if not os.access(path, os.R_OK):
         raise _os_error(path, PermissionError(errno.EACCES, "Permission denied"))
     if st.st_size == 0:
-        raise FileReadError(f"{shown}: is empty (0 bytes)")
+        raise FileReadError(f"{shown}: is empty (0 bytes); write the latents into it "
+                            "(np.save for .npy) and run again")
     suffix = path.suffix.lower()
     if key is not None and suffix != ".npz":
         raise FileReadError(f"{shown}: --key (key=) names an array inside an .npz archive; "

@@ -511,6 +511,16 @@ def render_markdown(doc: dict) -> str:
 _REJ = " class='rej'"
 
 
+def combine_html(pages: list[str]) -> str:
+    """One HTML document from several of :func:`render_html`'s: the first one's head, then
+    every body, separated by a rule (two whole documents back to back are not HTML)."""
+    if len(pages) == 1:
+        return pages[0]
+    head = pages[0].split("<body>", 1)[0]
+    bodies = [p.split("<body>", 1)[1].rsplit("</body>", 1)[0] for p in pages]
+    return head + "<body>" + "<hr>".join(bodies) + "</body></html>"
+
+
 def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> str:
     """HTML of ``doc``; ``images`` ([{"name", "title", "png_base64"}], embedded as data
     URIs so the page needs no network) or a sentence saying why there are none."""

@@ -188,6 +188,30 @@ def test_output_file_and_multiple_json(good, bad, tmp_path):
     assert [d["verdict"] for d in docs] == ["pass", "fail"]
 
 
+def test_several_files_in_one_html_document(good, bad, tmp_path):
+    from html.parser import HTMLParser
+
+    out = tmp_path / "r.html"
+    assert main(["report", str(good), str(bad), "--format", "html", "-o", str(out), *FAST]) == 1
+    page = out.read_text()
+    assert page.count("<!DOCTYPE html>") == 1 and page.count("<body>") == 1
+    assert page.rstrip().endswith("</body></html>") and page.count("<h1>gausstest report") == 2
+
+    class Tags(HTMLParser):
+        depth = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.depth += tag in ("html", "body")
+
+        def handle_endtag(self, tag):
+            self.depth -= tag in ("html", "body")
+            assert self.depth >= 0
+
+    parser = Tags()
+    parser.feed(page)
+    assert parser.depth == 0
+
+
 def test_npz_key(tmp_path, capsys):
     z = np.random.default_rng(2).standard_normal((100, 2))
     np.savez(tmp_path / "z.npz", mu=z, logvar=z)
