@@ -27,6 +27,21 @@ __all__ = ["main"]
 EXIT_PASS, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+def _raised_by_a_library(exc: BaseException) -> bool:
+    """A ValueError that numpy or scipy raised inside a statistic (not one of gausstest's
+    own checks of the input or the options) is a bug, exit 3: it had been reported as bad
+    input, exit 2, with numpy's words ("Too many bins for data range")."""
+    if isinstance(exc, InputError):
+        return False
+    tb, last = exc.__traceback__, None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return False
+    here = Path(__file__).resolve().parent
+    return here not in Path(last.tb_frame.f_code.co_filename).resolve().parents
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (exit 2), not the whole usage block."""
 
@@ -337,6 +352,8 @@ def _compare(args) -> int:
         quiet = opts.pop("quiet", False)
         result = compare(data, progress=False if quiet else None, **opts)
     except (InputError, ValueError, TypeError) as exc:
+        if _raised_by_a_library(exc):
+            raise
         _error(_cli_message(exc))
         return EXIT_INPUT
     except MemoryError:
@@ -564,6 +581,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
                                getattr(args, "logvar", None), args.max_npz_mb)
         except (InputError, ValueError) as exc:
+            if _raised_by_a_library(exc):
+                raise
             msg = _cli_message(exc)
             _error(msg if msg.startswith(shown) else f"{shown}: {msg}")
             worst = EXIT_INPUT

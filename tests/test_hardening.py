@@ -361,6 +361,26 @@ def test_internal_error_is_one_line_exit_3(good, monkeypatch, capsys):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_library_value_error_is_a_bug_not_bad_input(good, monkeypatch, capsys):
+    """numpy's ValueError inside a statistic ("Too many bins for data range" once) is
+    exit 3, not exit 2 in numpy's words; gausstest's own ValueErrors stay exit 2."""
+    def numpy_fails(*a, **k):
+        return np.reshape(np.arange(3), (2, 2))
+
+    monkeypatch.setattr("gausstest.cli._run_one", numpy_fails)
+    code, out, err = run_cli(["report", good, *FAST], capsys)
+    assert code == 3 and err.startswith("gausstest: internal error") and "ValueError" in err
+
+    def own_check(*a, **k):
+        from gausstest.sample import check_null
+
+        check_null("bogus")  # raises ValueError from gausstest's own code
+
+    monkeypatch.setattr("gausstest.cli._run_one", own_check)
+    code, out, err = run_cli(["report", good, *FAST], capsys)
+    assert code == 2 and "null must be one of" in err
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
 def test_closed_stdout(good):
     env = {**os.environ, "PYTHONPATH": str(Path(gt.__file__).parents[1])}
