@@ -314,7 +314,10 @@ def spectrum(sample, level: float = DIAGNOSIS_LEVEL, kurtosis: float = 1.0) -> d
     # holds the most eigenvalues, the one nearest 1 among ties. Starting from the mean of
     # all of them, one dimension at variance 9 among fifteen at 1 put the band at [1.17,
     # 1.89] and every other direction outside it (named "correlated")
-    cands = np.concatenate([[1.0], lam[lam > 0]])
+    pos = lam[lam > 0]
+    if pos.size > 256:  # a grid of the eigenvalues' quantiles keeps this O(d) at large d
+        pos = np.quantile(pos, np.linspace(0.0, 1.0, 256))
+    cands = np.concatenate([[1.0], pos])
     counts = np.array([int(within(float(cv)).sum()) for cv in cands])
     best = np.flatnonzero(counts == counts.max())
     c = float(cands[best[np.argmin(np.abs(np.log(cands[best])))]])
