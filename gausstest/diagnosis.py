@@ -491,14 +491,20 @@ def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnos
             m, e = m / 10, e + 1
         return lg, f"{m:g}e{e:+d}"
 
-    log10_sd, sd_text = tens(float(np.sqrt(max(float(np.mean(np.diag(scaled.cov))), 0.0))))
-    log10_mean, mean_text = tens(float(np.linalg.norm(scaled.mean)))
+    # the spread by the median absolute deviation: a few cells of 1e200 among N(0, 1)
+    # values (named as outliers) are not a scale of 1e198
+    x = scaled.data
+    mad = 1.4826 * np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+    log10_sd, sd_text = tens(float(np.mean(mad)))
+    if -3.0 < log10_sd < 3.0:
+        return tuple(kept)  # the bulk is at an ordinary scale: outlier cells, named first
+    log10_mean, mean_text = tens(float(np.linalg.norm(np.median(x, axis=0))))
     rej = [r for r, x in zip(results, rejected) if x]
     parts = [f"the values reach {top:.3g}"]
     if log10_sd > -math.inf:
         parts.append(f"a spread of about {sd_text} x the prior's sd")
     if log10_mean > log10_sd:
-        parts.append(f"|mean| about {mean_text}")
+        parts.append(f"median about {mean_text} from 0")
     scale = Diagnosis(
         kind="scale", question="prior_match", tests=_support("scale", rej),
         check="magnitude of the values (beyond float64's range for second moments)",

@@ -355,12 +355,15 @@ class Sample:
             if w[0] > SINGULAR_RTOL * scale:  # the usual path: no copy of the data
                 return None, (v / np.sqrt(w)) @ v.T, 1.0
         # scale by a power of two so that the largest |value| is in [0.5, 1): exact
-        top = float(np.max(np.abs(self.data)))
-        shift = -int(np.frexp(top)[1]) if top > 0 else 0
-        # ldexp, not a product with 2^shift: that factor overflows for subnormal data
+        # each column scaled by its own power of two (one global power let a cell of 1e200
+        # push the other columns to 1e-200, whose squares underflow: ordinary N(0, 1)
+        # columns were then "constant"); by ldexp, not a product with 2^shift, which
+        # overflows for subnormal data
+        tops = np.max(np.abs(self.data), axis=0)
+        shift = np.where(tops > 0, -np.frexp(tops)[1], 0).astype(int)
         x = np.ldexp(self.data, shift)
         with np.errstate(over="ignore"):
-            factor = float(np.ldexp(1.0, shift))
+            factor = np.ldexp(1.0, shift)
         c = x - _mean(x)
         s = (c.T @ c) / self.n
         w, v = np.linalg.eigh(s)
@@ -579,6 +582,7 @@ def extreme_cells(data: np.ndarray | Sample) -> ExtremeCells:
             top = float(np.max(np.abs(col)))
             if top == 0.0 or not np.isfinite(top):
                 continue
+            raw = col
             col = np.ldexp(col, -int(np.frexp(top)[1]))  # exact; keeps the squares finite
             dist = np.abs(col - np.median(col))
             mean = float(col.mean())
@@ -590,9 +594,14 @@ def extreme_cells(data: np.ndarray | Sample) -> ExtremeCells:
                     sd = np.sqrt(ss_rest / (n - 2)) if n > 2 else 0.0
                     gap = n / (n - 1) * abs(delta)
                 else:  # the cell carries nearly all the spread: recompute without it
-                    others = np.delete(col, i)
+                    # in the other rows' own power of two: scaled by this cell's, a cell
+                    # of 1e200 left them near 1e-200, whose squares underflow (t = inf)
+                    others = np.delete(raw, i)
+                    top_o = float(np.max(np.abs(others))) if others.size else 0.0
+                    shift = -int(np.frexp(top_o)[1]) if top_o > 0 else 0
+                    others = np.ldexp(others, shift)
                     sd = float(others.std(ddof=1))
-                    gap = abs(float(col[i]) - float(others.mean()))
+                    gap = abs(float(np.ldexp(raw[i], shift)) - float(others.mean()))
                 t = gap / (sd * inflate) if sd > 0 else (np.inf if gap > 0 else 0.0)
                 if t > critical:
                     rows.append(int(i))

@@ -680,3 +680,15 @@ class TestExtremeValuesWithTheShippedTables:
         code, out, err = run_cli(["check", p, "--null", "standard", "--select",
                                   "projections,radii"], capsys)
         assert code == 1 and err == "", err
+
+    @pytest.mark.parametrize("value", [1e200, 1e300, 1e308])
+    def test_one_huge_cell_is_an_outlier_not_constant_columns(self, value):
+        # one global power of two had pushed the other columns to 1e-200, whose squares
+        # underflow: "dimensions z[0], z[2] are constant" (they are N(0, 1))
+        z = _base(100, 3, seed=0)
+        z[5, 1] = value
+        rep = gt.assess(z, tests=["mardia_kurtosis", "radii", "prior_moments"])
+        assert rep.verdict == "fail"
+        first = rep.findings[0]
+        assert first.startswith("outlier: row 6") and "inf sd" not in first, first
+        assert not any(x.kind == "scale" for x in rep.diagnoses), rep.findings
