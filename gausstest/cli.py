@@ -571,6 +571,9 @@ def _main(argv: Sequence[str] | None) -> int:
 
     worst = EXIT_PASS
     reports = []
+    #: per FILE in order: its report, or the one-line error it got (JSON lists both, so
+    #: that entries line up with the files given)
+    outcomes: list[tuple[str, Any, str | None]] = []
     for path in args.files:
         shown = show_path(path)
         try:
@@ -584,19 +587,23 @@ def _main(argv: Sequence[str] | None) -> int:
             if _raised_by_a_library(exc):
                 raise
             msg = _cli_message(exc)
-            _error(msg if msg.startswith(shown) else f"{shown}: {msg}")
+            msg = msg if msg.startswith(shown) else f"{shown}: {msg}"
+            _error(msg)
+            outcomes.append((shown, None, msg))
             worst = EXIT_INPUT
             continue
         except MemoryError:
             _error(f"{shown}: out of memory")
+            outcomes.append((shown, None, f"{shown}: out of memory"))
             worst = EXIT_INPUT
             continue
         reports.append(rep)
+        outcomes.append((shown, rep, None))
         if not rep.passed:
             worst = max(worst, EXIT_FAIL)
 
     if args.command == "check":
-        return _gate_output(args, config, gate, reports, worst)
+        return _gate_output(args, config, gate, reports, worst, outcomes)
 
     if args.plots:
         from .plots import save_plots
@@ -620,8 +627,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if fmt == "json":
         import json
 
-        docs = [r.to_dict() for r in reports]
-        text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, allow_nan=False) + "\n"
+        docs = [rep.to_dict() if rep is not None else _error_doc(shown, msg)
+                for shown, rep, msg in outcomes]
+        text = json.dumps(docs[0] if len(args.files) == 1 else docs, indent=2,
+                          allow_nan=False) + "\n"
     else:
         render = {"text": "to_text", "markdown": "to_markdown", "html": "to_html"}[fmt]
         pages = [getattr(r, render)() for r in reports]
@@ -643,17 +652,24 @@ def _main(argv: Sequence[str] | None) -> int:
     return worst
 
 
-def _gate_output(args, config, gate, reports, worst: int) -> int:
+def _error_doc(shown: str, msg: str | None) -> dict:
+    """The JSON entry of a FILE that got no report (exit 2 for it)."""
+    return {"source": shown, "error": msg, "exit_code": EXIT_INPUT}
+
+
+def _gate_output(args, config, gate, reports, worst: int, outcomes=None) -> int:
     """Apply the gate to each report, print text or JSON, return the exit code."""
     import json
 
     worst = EXIT_INPUT if worst == EXIT_INPUT else EXIT_PASS
     decisions = []
+    gate_errors: dict[int, str] = {}
     for rep in reports:
         try:
             decisions.append((rep, gate.evaluate(rep)))
         except InputError as exc:  # e.g. a required question that this run did not ask
             print(f"gausstest: error: {rep.source}: {exc}", file=sys.stderr)
+            gate_errors[id(rep)] = f"{rep.source}: {exc}"
             worst = EXIT_INPUT
     if any(not g.passed for _, g in decisions):
         worst = max(worst, EXIT_FAIL)
@@ -661,17 +677,23 @@ def _gate_output(args, config, gate, reports, worst: int) -> int:
     line = config.describe(overridden)
     out: list[str] = []
     if args.json or args.format == "json":
+        gated = {id(rep): g for rep, g in decisions}
         docs = []
-        for rep, g in decisions:
+        for shown, rep, msg in (outcomes if outcomes is not None
+                                else [(r.source, r, None) for r in reports]):
+            if rep is None or id(rep) not in gated:
+                docs.append(_error_doc(shown, msg if rep is None else gate_errors[id(rep)]))
+                continue
             doc = rep.to_dict()
-            doc["gate"] = {**g.to_dict(), "exit_zero": bool(args.exit_zero), "config": {
+            doc["gate"] = {**gated[id(rep)].to_dict(), "exit_zero": bool(args.exit_zero),
+                           "config": {
                 "path": None if config.path is None else str(config.path),
                 "keys": list(config.keys), "overridden_by_flags": list(overridden),
                 "line": line}}
             docs.append(doc)
-        if docs:
-            out.append(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2,
-                                  allow_nan=False))
+        several = len(args.files) > 1
+        if several or (docs and "error" not in docs[0]):
+            out.append(json.dumps(docs if several else docs[0], indent=2, allow_nan=False))
     else:
         out.append(line)
         for rep, g in decisions:

@@ -234,3 +234,17 @@ def test_console_script_on_example():
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stderr
     assert "dimension 5" in proc.stdout and "collapsed" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["report", "check"])
+def test_json_of_several_files_has_one_entry_per_file(good, tmp_path, capsys, command):
+    const = tmp_path / "const.npy"
+    z = np.random.default_rng(3).standard_normal((100, 3))
+    z[:, 2] = 1.0
+    np.save(const, z)
+    code = main([command, str(good), str(const), "--json", *FAST, "--null", "gaussian"])
+    docs = json.loads(capsys.readouterr().out)
+    assert code == 2 and isinstance(docs, list) and len(docs) == 2
+    assert docs[0]["verdict"] == "pass" and "error" not in docs[0]
+    assert docs[1]["exit_code"] == 2 and "constant" in docs[1]["error"]
+    assert docs[1]["source"].endswith("const.npy")
