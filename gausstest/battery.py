@@ -79,7 +79,7 @@ def select_tests(
     """(code, null) pairs to run: the chosen tests under each requested null they support."""
     nulls = NULLS if null == "both" else (null,)
     if null not in (*NULLS, "both"):
-        raise ValueError(f"null must be 'standard', 'gaussian' or 'both'; got {null!r}")
+        raise OptionError(f"null must be 'standard', 'gaussian' or 'both'; got {null!r}")
     chosen = _expand(tests if tests is not None else DEFAULT_BATTERY)
     ignored = set(_expand(ignore))
     pairs = []
@@ -155,6 +155,13 @@ def _lookup(table: dict, code: str, null: str) -> float | None:
     return None
 
 
+def _option_float(name: str, value: Any) -> float:
+    """A numeric option as a float, or an :class:`OptionError` naming it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise OptionError(f"{name} must be a number; got {value!r}")
+    return float(value)
+
+
 def verdict_weights(pairs: Sequence[tuple[str, str]], weights: Any = None) -> list[float]:
     """The verdict weight of each (code, null).
 
@@ -169,10 +176,11 @@ def verdict_weights(pairs: Sequence[tuple[str, str]], weights: Any = None) -> li
         return [1.0] * len(pairs)
     if isinstance(weights, dict):
         bad = {k: v for k, v in weights.items()
-               if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v)
-               or v <= 0}
+               if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number))
+               or not np.isfinite(v) or v <= 0}
         if bad:
-            raise ValueError(f"verdict weights must be positive finite numbers; got {bad}")
+            raise OptionError(f"verdict weights must be positive finite numbers; got {bad}")
+        weights = {k: float(v) for k, v in weights.items()}
         _expand(weights)  # unknown test codes or nulls raise UnknownTestError
         user = {}
         for key, val in weights.items():
@@ -237,8 +245,12 @@ def assess(
         ``verdict`` ("pass"/"fail"), ``findings`` in plain words, ``results``, and
         renderers ``to_text()``, ``to_markdown()``, ``to_json()``, ``to_html()``.
     """
+    alpha = _option_float("alpha", alpha)  # a numpy scalar becomes a float (for JSON)
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha}")
+        raise OptionError(f"alpha must be in (0, 1); got {alpha}", cli=f"--alpha must be in "
+                          f"(0, 1); got {alpha}")
+    if not (isinstance(max_quadratic_n, (int, np.integer)) and max_quadratic_n >= 3):
+        raise OptionError(f"max_quadratic_n must be an integer >= 3; got {max_quadratic_n!r}")
     verdict_weights([], weights)  # a bad weights argument fails before any work
     pairs = selected_pairs(tests, null, ignore)  # option errors before the data is read
     seed = 0 if rng is None else rng

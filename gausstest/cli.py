@@ -186,7 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("files", nargs="*", metavar="FILE[:KEY]",
                       help=".npy, .csv, .txt, or .npz with :KEY naming the array (B.npz:z)")
     cmp_.add_argument("--example", action="append", default=[], metavar="NAME",
-                      help="also compare a shipped latent file (repeatable; see --list-examples)")
+                      help="also compare a shipped latent file (repeatable; --example list "
+                           "shows them)")
     cmp_.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     cmp_.add_argument("--json", action="store_const", const="json", dest="format",
                       help="same as --format json")
@@ -328,6 +329,9 @@ def _compare(args) -> int:
         path, key = _split_key(arg, args.key)
         label = Path(path).stem + (f"[{key}]" if key and key != args.key else "")
         inputs.append((label, path, key))
+    if "list" in args.example:
+        args.example = "list"
+        return _add_example(args) or EXIT_PASS
     for name in args.example:
         try:
             from .io import example_path
@@ -556,13 +560,24 @@ def _main(argv: Sequence[str] | None) -> int:
         _error(_cli_message(exc))
         return EXIT_INPUT
 
+    if getattr(args, "plots", None) == "":
+        print("gausstest: error: --plots needs a folder name (it is created if missing), "
+              "e.g. --plots plots", file=sys.stderr)
+        return EXIT_INPUT
     if getattr(args, "plots", None):
         from .plots import PLOTS_HINT, have_matplotlib
+
+        try:
+            exists_not_dir = Path(args.plots).exists() and not Path(args.plots).is_dir()
+        except OSError as exc:
+            print(f"gausstest: error: --plots: cannot use that folder name "
+                  f"({exc.strerror or exc}); name a shorter or valid folder", file=sys.stderr)
+            return EXIT_INPUT
 
         if not have_matplotlib():
             print(f"gausstest: error: --plots: {PLOTS_HINT}", file=sys.stderr)
             return EXIT_INPUT
-        if Path(args.plots).exists() and not Path(args.plots).is_dir():
+        if exists_not_dir:
             print(f"gausstest: error: --plots {args.plots}: exists and is not a folder; "
                   "name a folder (it is created if missing)", file=sys.stderr)
             return EXIT_INPUT

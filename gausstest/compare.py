@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .errors import InputError
 from .report import Report, _fmt
 
 __all__ = ["compare", "Comparison", "QUESTIONS"]
@@ -231,7 +232,14 @@ def compare(samples: Mapping[str, Any] | Sequence[Any], *, names: Sequence[str] 
     reports = []
     for label, it in zip(labels, items):
         shown = progress if isinstance(progress, Progress) else make_progress(progress, label)
-        rep = it if isinstance(it, Report) else assess(it, progress=shown, **assess_options)
+        try:
+            rep = it if isinstance(it, Report) else assess(it, progress=shown, **assess_options)
+        except InputError as exc:  # say which sample
+            if exc.args and isinstance(exc.args[0], str) and not exc.args[0].startswith(label):
+                exc.args = (f"{label}: {exc.args[0]}", *exc.args[1:])
+                if getattr(exc, "cli_message", None):
+                    exc.cli_message = f"{label}: {exc.cli_message}"
+            raise
         reports.append(rep if rep.source else rep.with_source(label))
     return Comparison(names=tuple(labels), reports=tuple(reports))
 

@@ -210,6 +210,10 @@ def parse_questions(value: Any, *, where: str = "[tool.gausstest]",
     """A question name, a comma-separated string or a list of them."""
     names = _string_list(value, where=where, key=key, what="a question or a list of questions",
                          example='["prior_match", "coverage"]')
+    if not names:  # an empty list would turn the gate off without a word
+        raise _err(where, key, 'is empty; name the questions to require, e.g. '
+                               '["prior_match", "coverage"], or leave it out (the verdict '
+                               'decides)')
     for name in names:
         if name not in QUESTIONS:
             raise _err(where, key, f"unknown question {name!r}; the questions are "
@@ -218,7 +222,9 @@ def parse_questions(value: Any, *, where: str = "[tool.gausstest]",
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    import numpy as np
+
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
 def parse_max_effect(value: Any, *, where: str = "[tool.gausstest]",

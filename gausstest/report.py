@@ -233,7 +233,11 @@ class Report:
         return float(np.nanmin(adj)) if np.isfinite(adj).any() else 1.0
 
     def result(self, test: str, null: str | None = None) -> TestResult:
-        """The result of ``test`` (under ``null`` if it ran under both)."""
+        """The result of ``test`` (a code or an alias, e.g. "prior_match"; under ``null``
+        if it ran under both)."""
+        from .registry import canonical_code
+
+        test = canonical_code(test)
         for r in self.results:
             if r.test == test and (null is None or r.null == null):
                 return r

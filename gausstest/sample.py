@@ -17,6 +17,7 @@ from .errors import (
     DtypeError,
     ExtremeValueError,
     NonFiniteError,
+    OptionError,
     ShapeError,
     SingularCovarianceError,
     TooFewSamplesError,
@@ -86,7 +87,7 @@ def _to_ndarray(z: Any) -> np.ndarray:
 
 def _validate(z: Any, nan_policy: str) -> tuple[np.ndarray, int]:
     if nan_policy not in ("raise", "omit"):
-        raise ValueError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
+        raise OptionError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
     masked = isinstance(z, np.ma.MaskedArray) and bool(np.ma.getmaskarray(z).any())
     if masked:
         # masked entries are missing values: they become NaN, so nan_policy decides
@@ -492,7 +493,7 @@ def _mean(x: np.ndarray) -> np.ndarray:
 
 def check_null(null: str) -> None:
     if null not in NULLS:
-        raise ValueError(f"null must be one of {NULLS}; got {null!r}")
+        raise OptionError(f"null must be one of {NULLS}; got {null!r}")
 
 
 def as_sample(z: Any, *, nan_policy: Literal["raise", "omit"] = "raise") -> Sample:

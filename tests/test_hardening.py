@@ -692,3 +692,46 @@ class TestExtremeValuesWithTheShippedTables:
         first = rep.findings[0]
         assert first.startswith("outlier: row 6") and "inf sd" not in first, first
         assert not any(x.kind == "scale" for x in rep.diagnoses), rep.findings
+
+
+class TestApiOptionsFromSweep:
+    """Option problems a second new-user sweep found (2026-12-03)."""
+
+    @pytest.mark.parametrize("kw", [dict(alpha=0), dict(alpha=1.5), dict(alpha=float("nan")),
+                                    dict(alpha="0.05"), dict(null="x"), dict(nan_policy="x"),
+                                    dict(max_quadratic_n=0), dict(weights={"radii": 0})])
+    def test_option_errors_are_input_errors(self, kw):
+        with pytest.raises(gt.InputError):
+            gt.assess(_base(), tests=["radii"], progress=False, **kw)
+
+    def test_numpy_scalars_as_options(self):
+        rep = gt.assess(_base(), alpha=np.float32(0.05), tests=["radii"],
+                        weights={"radii": np.float32(2)}, progress=False)
+        assert json.loads(rep.to_json())["alpha"] == pytest.approx(0.05)
+        from gausstest.gate import Gate
+
+        assert Gate.make(max_effect={"radii": np.float32(0.01)}).max_effect["radii"] > 0
+
+    def test_empty_require_is_refused_not_a_silent_pass(self):
+        from gausstest.testing import assert_gaussian
+
+        with pytest.raises(gt.InputError, match="is empty"):
+            assert_gaussian(_base() * 2, require=[])
+
+    def test_alias_in_report_result(self):
+        rep = gt.assess(_base(), tests=["prior_match", "radii"], progress=False)
+        assert rep.result("prior_match").test == "prior_moments"
+
+    def test_plots_folder_names(self, good, capsys):
+        code, out, err = run_cli(["report", good, *FAST, "--plots", ""], capsys)
+        assert code == 2 and "--plots needs a folder name" in err
+        code, out, err = run_cli(["report", good, *FAST, "--plots", "a" * 300], capsys)
+        assert code == 2 and err.startswith("gausstest: error: --plots") and "Traceback" not in err
+
+    def test_compare_names_the_bad_sample(self, good, tmp_path, capsys):
+        z = _base(100, 3)
+        z[:, 2] = 1.0
+        np.save(tmp_path / "const.npy", z)
+        code, out, err = run_cli(["compare", good, tmp_path / "const.npy", "--select",
+                                  "radii,mardia_kurtosis"], capsys)
+        assert code == 2 and "const: the sample covariance is singular" in err
