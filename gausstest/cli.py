@@ -265,10 +265,7 @@ def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
         if mu is None or logvar is None:
             raise InputError("--mu and --logvar go together: name both arrays of the .npz "
                              "(e.g. --mu mu --logvar logvar)")
-        if opts.get("nan_policy") == "omit":
-            raise InputError("--nan-policy omit is not available with --mu/--logvar; "
-                             "drop the non-finite rows from both arrays first")
-        post = {k: v for k, v in opts.items() if k not in ("nan_policy", "quiet")}
+        post = {k: v for k, v in opts.items() if k not in ("quiet",)}
         return assess_posterior(load(path, key=mu, max_npz_mb=max_npz_mb),
                                 load(path, key=logvar, max_npz_mb=max_npz_mb),
                                 **post).with_source(show_path(path))

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import NonFiniteError, OptionError, ShapeError
 from .sample import as_sample
 
 __all__ = ["assess_posterior", "posterior_summary", "vae_like_posterior", "ACTIVE_VARIANCE",
@@ -61,12 +61,31 @@ def posterior_summary(mu: Any, logvar: Any) -> dict[str, Any]:
     }
 
 
-def _validate(mu: Any, logvar: Any) -> tuple[np.ndarray, np.ndarray]:
-    m = as_sample(mu).data
-    lv = as_sample(logvar).data
-    if m.shape != lv.shape:
-        raise ShapeError(f"mu and logvar must have the same shape (n, d); got {m.shape} and "
-                         f"{lv.shape}. Pass the encoder's means and log-variances for the same "
+def _validate(mu: Any, logvar: Any, nan_policy: str = "raise"
+              ) -> tuple[np.ndarray, np.ndarray]:
+    if nan_policy not in ("raise", "omit"):
+        raise OptionError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
+    samples = []
+    for name, arr in (("mu", mu), ("logvar", logvar)):
+        try:
+            samples.append(as_sample(arr, nan_policy=nan_policy))
+        except NonFiniteError as exc:  # say which array
+            raise NonFiniteError(f"{name}: {exc}",
+                                 cli=f"{name}: {getattr(exc, 'cli_message', None) or exc}"
+                                 ) from None
+    sm, sl = samples
+    if nan_policy == "omit":  # the rows (inputs) finite in both arrays
+        rows_m = np.arange(sm.n) if sm.source_rows is None else np.asarray(sm.source_rows)
+        rows_l = np.arange(sl.n) if sl.source_rows is None else np.asarray(sl.source_rows)
+        both = np.intersect1d(rows_m, rows_l)
+        m = sm.data[np.searchsorted(rows_m, both)]
+        lv = sl.data[np.searchsorted(rows_l, both)]
+    else:
+        m, lv = sm.data, sl.data
+    shape_m, shape_l = (sm.n + sm.dropped_rows, sm.d), (sl.n + sl.dropped_rows, sl.d)
+    if shape_m != shape_l:
+        raise ShapeError(f"mu and logvar must have the same shape (n, d); got {shape_m} and "
+                         f"{shape_l}. Pass the encoder's means and log-variances for the same "
                          "inputs (CLI: --mu KEY --logvar KEY of one .npz).")
     if np.any(lv > 50) or np.any(lv < -60):
         raise ShapeError("logvar holds values outside [-60, 50]: is it a log-variance (not a "
@@ -82,7 +101,7 @@ def _sample_aggregate(mu: np.ndarray, logvar: np.ndarray, seed: int) -> np.ndarr
 def assess_posterior(
     mu: Any, logvar: Any, *, null: str = "both", alpha: float = 0.05,
     tests: Sequence[str] | None = None, ignore: Sequence[str] = (), method: Any = "auto",
-    rng: Any = None, weights: Any = None,
+    rng: Any = None, weights: Any = None, nan_policy: str = "raise", progress: Any = None,
 ):
     """Test a VAE's aggregate posterior against the prior and name its inactive units.
 
@@ -90,8 +109,10 @@ def assess_posterior(
     ----------
     mu, logvar : array_like, shape (n, d)
         The encoder's posterior means and log-variances log(sigma^2) for n inputs.
-    null, alpha, tests, ignore, method, weights
+    null, alpha, tests, ignore, method, weights, progress
         As in :func:`gausstest.assess`.
+    nan_policy : {"raise", "omit"}
+        "omit" drops the inputs (rows) where mu or logvar is NaN or infinite.
     rng : None or int
         Seed of the one draw z_i ~ q(z | x_i) per input (and the base seed of the tests).
 
@@ -131,11 +152,11 @@ def assess_posterior(
     from .diagnosis import Diagnosis, describe_number
     from .pvalues import base_seed
 
-    m, lv = _validate(mu, logvar)
+    m, lv = _validate(mu, logvar, nan_policy)
     seed = base_seed(rng)
     z = _sample_aggregate(m, lv, seed)
     rep = assess(z, null=null, alpha=alpha, tests=tests, ignore=ignore, method=method, rng=seed,
-                 weights=weights)
+                 weights=weights, progress=progress)
     summ = posterior_summary(m, lv)
     records = list(rep.diagnoses)
     findings = list(rep.findings)

@@ -125,3 +125,15 @@ class TestCli:
         assert err.count("\n") == 1 and "--mu and --logvar go together" in err
         assert main(["report", str(npz), "--mu", "mu", "--logvar", "sigma"]) == 2
         assert "has no array 'sigma'" in capsys.readouterr().err
+
+
+def test_nan_policy_omit_drops_rows_non_finite_in_either_array():
+    from gausstest.posterior import vae_like_posterior
+
+    mu, lv = vae_like_posterior(500, 6, inactive=[1, 4], rng=0)
+    lv[3, 2] = np.nan
+    mu[7, 0] = np.inf
+    with pytest.raises(gt.NonFiniteError, match="^mu: "):
+        gt.assess_posterior(mu, lv, tests=["radii"])
+    rep = gt.assess_posterior(mu, lv, tests=["radii"], nan_policy="omit", progress=False)
+    assert rep.n == 498 and rep.posterior["inactive"] == [1, 4]
