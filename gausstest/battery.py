@@ -253,6 +253,10 @@ def assess(
         raise OptionError(f"max_quadratic_n must be an integer >= 3; got {max_quadratic_n!r}")
     verdict_weights([], weights)  # a bad weights argument fails before any work
     pairs = selected_pairs(tests, null, ignore)  # option errors before the data is read
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        from .pvalues import base_seed
+
+        base_seed(rng)  # a bad rng fails here, not once per test
     seed = 0 if rng is None else rng
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(0, 2**62))

@@ -72,11 +72,17 @@ def base_seed(rng: Any) -> int:
     """An integer base seed from ``rng`` (None -> 0, int, or a Generator)."""
     if rng is None:
         return 0
-    if isinstance(rng, (int, np.integer)):
+    from .errors import OptionError
+
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise OptionError(f"rng must be None, a non-negative int seed or a numpy "
+                              f"Generator; got {int(rng)}")
         return int(rng)
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(0, 2**62))
-    raise TypeError(f"rng must be None, an int seed or a numpy Generator; got {type(rng).__name__}")
+    raise OptionError(f"rng must be None, a non-negative int seed or a numpy Generator; got "
+                      f"{type(rng).__name__}")
 
 
 class PValueMethod:
@@ -128,6 +134,15 @@ class MonteCarlo(PValueMethod):
 
     n_resamples: int | None = None
     cache: bool = True
+
+    def __post_init__(self):
+        b = self.n_resamples
+        if b is not None and (isinstance(b, bool) or not isinstance(b, (int, np.integer))
+                              or b < 1):
+            from .errors import OptionError
+
+            raise OptionError(f"MonteCarlo(n_resamples=...) must be a positive integer (or "
+                              f"None for the test's default); got {b!r}")
 
     def compute(self, spec, observed, n, d, null, options, seed):
         n_sim = spec.sim_rows(n, d, options)

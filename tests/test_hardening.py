@@ -735,3 +735,10 @@ class TestApiOptionsFromSweep:
         code, out, err = run_cli(["compare", good, tmp_path / "const.npy", "--select",
                                   "radii,mardia_kurtosis"], capsys)
         assert code == 2 and "const: the sample covariance is singular" in err
+
+    @pytest.mark.parametrize("make", [lambda: gt.MonteCarlo(n_resamples=0),
+                                      lambda: gt.MonteCarlo(n_resamples=-5),
+                                      lambda: gt.assess(_base(), rng=-1, tests=["radii"])])
+    def test_resamples_and_seed_are_checked(self, make):
+        with pytest.raises(gt.OptionError):
+            make()
