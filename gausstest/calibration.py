@@ -821,6 +821,9 @@ def fill_cache(
             rows = limit
         if rows < spec.min_n(d, nul) or (nul == "gaussian" and rows <= d + 1):
             done.append((code, nul, "too few rows"))
+            if out is not None:
+                print(f"{code:<18} {nul:<9} too few rows (not run at n = {n}, d = {d})",
+                      file=out, flush=True)
             continue
         opts = canonical_options(code, rows, d)
         if spec.asymptotic is not None and (

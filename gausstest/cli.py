@@ -265,6 +265,12 @@ def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
         if mu is None or logvar is None:
             raise InputError("--mu and --logvar go together: name both arrays of the .npz "
                              "(e.g. --mu mu --logvar logvar)")
+        if key is not None:
+            raise InputError("--key with --mu/--logvar: the posterior mode reads the two "
+                             "arrays --mu and --logvar name; drop --key")
+        if Path(path).suffix.lower() != ".npz":
+            raise InputError(f"{show_path(path)}: --mu/--logvar name two arrays of one .npz "
+                             "file; save them with np.savez(path, mu=mu, logvar=logvar)")
         post = {k: v for k, v in opts.items() if k not in ("quiet",)}
         return assess_posterior(load(path, key=mu, max_npz_mb=max_npz_mb),
                                 load(path, key=logvar, max_npz_mb=max_npz_mb),
@@ -320,6 +326,11 @@ def _split_key(arg: str, key: str | None) -> tuple[str, str | None]:
 def _compare(args) -> int:
     from .compare import compare
     from .io import load
+
+    if getattr(args, "mu", None) or getattr(args, "logvar", None):
+        print("gausstest: error: compare does not read posteriors: run gausstest report "
+              "FILE --mu KEY --logvar KEY for each file", file=sys.stderr)
+        return EXIT_INPUT
 
     inputs: list[tuple[str, str, str | None]] = []  # (label, path, key)
     for arg in args.files:
@@ -458,14 +469,18 @@ def _emit(text: str) -> bool:
         sys.stdout.write(text)
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):  # ValueError: stdout was closed in-process
-        # point stdout at /dev/null so the interpreter's final flush cannot fail again
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
+        _quiet_stdout()
         return False
     return True
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _list_tests_text() -> str:
@@ -488,6 +503,10 @@ def _calibrate(args) -> int:
     if args.n < 2 or args.d < 1:
         print("gausstest: error: calibrate needs --n >= 2 and --d >= 1", file=sys.stderr)
         return EXIT_INPUT
+    if args.tests is not None and not _csv_list(args.tests):
+        print("gausstest: error: --tests is empty; name test codes (e.g. --tests radii,energy) "
+              "or leave it out for the default battery", file=sys.stderr)
+        return EXIT_INPUT
     try:
         fill_cache(args.n, args.d, tests=_csv_list(args.tests), null=args.null, seed=args.seed,
                    out=sys.stdout)
@@ -508,6 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("gausstest: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`gausstest calibrate ... | head`)
+        _quiet_stdout()
+        return EXIT_PASS
     except Exception as exc:  # a bug: one line, and an exit code no CI reads as "fail"
         print(f"gausstest: internal error (please report it): {type(exc).__name__}: "
               f"{_one_line(str(exc))[:500]}", file=sys.stderr)

@@ -742,3 +742,35 @@ class TestApiOptionsFromSweep:
     def test_resamples_and_seed_are_checked(self, make):
         with pytest.raises(gt.OptionError):
             make()
+
+
+class TestCliEdgesFromSweep:
+    def test_posterior_flags_on_a_npy_or_with_key_or_in_compare(self, good, tmp_path, capsys):
+        code, out, err = run_cli(["report", good, "--mu", "mu", "--logvar", "lv"], capsys)
+        assert code == 2 and "name two arrays of one .npz" in err
+        p = tmp_path / "post.npz"
+        np.savez(p, mu=_base(), logvar=np.zeros((200, 4)))
+        code, out, err = run_cli(["report", p, "--mu", "mu", "--logvar", "logvar", "--key",
+                                  "mu"], capsys)
+        assert code == 2 and "drop --key" in err
+        code, out, err = run_cli(["compare", good, "--mu", "mu", "--logvar", "lv"], capsys)
+        assert code == 2 and "compare does not read posteriors" in err
+
+    def test_calibrate_empty_tests_and_too_few_rows(self, capsys, tmp_path, monkeypatch):
+        monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
+        code, out, err = run_cli(["calibrate", "--n", "100", "--d", "2", "--tests", ""], capsys)
+        assert code == 2 and "--tests is empty" in err
+        code, out, err = run_cli(["calibrate", "--n", "2", "--d", "2"], capsys)
+        assert code == 0 and "too few rows" in out
+
+    def test_calibrate_into_a_closed_pipe_is_quiet(self, tmp_path, monkeypatch, capsys):
+        """calibrate prints line by line: a reader that went away (| head) was exit 3."""
+        class GoneReader(_io.StringIO):
+            def write(self, text):
+                raise BrokenPipeError(32, "Broken pipe")
+
+        monkeypatch.setenv("GAUSSTEST_CACHE_DIR", str(tmp_path))
+        monkeypatch.setattr(sys, "stdout", GoneReader())
+        code = main(["calibrate", "--n", "2", "--d", "2"])
+        err = capsys.readouterr().err
+        assert code == 0 and "internal error" not in err, err
