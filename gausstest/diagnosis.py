@@ -19,11 +19,18 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   edges (1 +- sqrt(d/n))^2. The overall scale c is the mean of the eigenvalues inside the
   band (found iteratively, so one collapsed or inflated direction does not move it); an
   eigenvalue is named when lambda / c falls beyond the simulated extreme at level
-  DIAGNOSIS_LEVEL. A direction is "axis-aligned" when one coordinate carries >= 80% of its
-  loading, and is then named as that dimension.
+  DIAGNOSIS_LEVEL. The start of that iteration is the prior's scale 1 when its band holds
+  any eigenvalue (else the most populous band among the live eigenvalues). The named
+  eigenvalues form three groups (collapsed: below 0.1 min(c, 1); shrunk; inflated), each
+  read as a subspace: a coordinate whose unit vector lies >= 80% in it, and whose own
+  variance says the same, is named as a dimension; the rest of the span as directions,
+  "correlated" only when their leading dimensions are. Every shrunk or inflated claim is
+  confirmed by its own variance against c, with the standard error of the squared values
+  themselves (robust to heavy tails, which scatter eigenvalues beyond the Gaussian band).
 * **scale**: c against 1, from tr(n S) ~ chi2((n - 1) d) restricted to the in-band
-  eigenvalues (two-sided), named only when the full trace is off on the same side (so a
-  correlation, which moves eigenvalues but not the trace, is not also "scale off").
+  eigenvalues (two-sided), named only when the full trace is off on the same side, by the
+  normal z of mean ||z_i - mean||^2 with its own standard error (so a correlation, which
+  moves eigenvalues but not the trace, is not also "scale off", nor are heavy tails).
 * **location**: n sum_k (v_k' mean)^2 / max(lambda_k, c) against chi2(d): the mean measured
   in the sample's own spread (a collapsed direction does not turn a tiny offset into a
   "shift"; an inflated one does not hide one).
@@ -35,8 +42,8 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   coordinates' own kurtosis implies (independent light-tailed coordinates give
   var ||y||^2 = d (2 + mean excess kurtosis)), and *light tails* otherwise.
 * **skew**: per-coordinate sample skewness of the standardized coordinates (z = g1 / its
-  delta-method sd sqrt((m6 - 6 m4 + 9) / n), which is sqrt(6 / n) for a Gaussian and larger
-  for heavy tails; Bonferroni over d).
+  delta-method sd, from its influence function x^3 - 3x - 3/2 g1 x^2: sqrt(6 / n) for a
+  Gaussian, sqrt((m6 - 6 m4 + 9) / n) for a symmetric law; Bonferroni over d).
 * Heavy tails widen the noise of every second-moment check: the spectral band (on the log
   scale), the scale test and the correlation test are widened by Mardia's kurtosis ratio
   b2 / (d (d + 2)) when it exceeds 1 (:func:`kurtosis_factor`), so a heavy-tailed sample is
@@ -46,6 +53,9 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   Bonferroni over the candidates) *and* bimodal (two clear modes in a histogram, or a
   bimodality coefficient above 5/9, the uniform's value, by more than the critical z of
   its delta-method standard error: a flat coordinate is light-tailed, not two clusters).
+* **hole at the centre**: fewer squared Mahalanobis radii below the q quantile of their
+  exact Beta law than Binomial(n, q) allows (q = 2, 5, 10, 20%), while the outer tail is
+  not short (a concentrated sample is short at both ends: light tails or a shell).
 * **holes / off-prior mass**: a rejected coverage test that no moment cause explains, with
   its coverage (or precision) deficit beyond the critical z and its Monte Carlo p-value at
   its floor 1 / (B + 1).
@@ -480,6 +490,7 @@ def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnos
     kept = [x for x in inner if x.question != "prior_match"]
     if not any(rejected):
         return tuple(kept)
+
     def tens(x_scaled: float) -> tuple[float, str]:
         """log10 and text of a scaled magnitude in the data's own units."""
         if not x_scaled > 0:
@@ -493,12 +504,12 @@ def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnos
 
     # the spread by the median absolute deviation: a few cells of 1e200 among N(0, 1)
     # values (named as outliers) are not a scale of 1e198
-    x = scaled.data
-    mad = 1.4826 * np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+    data = scaled.data
+    mad = 1.4826 * np.median(np.abs(data - np.median(data, axis=0)), axis=0)
     log10_sd, sd_text = tens(float(np.mean(mad)))
     if -3.0 < log10_sd < 3.0:
         return tuple(kept)  # the bulk is at an ordinary scale: outlier cells, named first
-    log10_mean, mean_text = tens(float(np.linalg.norm(np.median(x, axis=0))))
+    log10_mean, mean_text = tens(float(np.linalg.norm(np.median(data, axis=0))))
     rej = [r for r, x in zip(results, rejected) if x]
     parts = [f"the values reach {top:.3g}"]
     if log10_sd > -math.inf:
