@@ -829,8 +829,6 @@ def fill_cache(
         if spec.asymptotic is not None and (
                 spec.asymptotic_valid is None or spec.asymptotic_valid(rows, d, nul, opts)):
             what = "law"
-        elif spec.code == "prior_moments":
-            what = "law"  # exact draws of its sufficient statistics: instant
         elif applies(spec, rows, d, nul, opts):
             what = "table"
         else:

@@ -460,8 +460,18 @@ def _label(r: TestResult) -> str:
 
 
 def _support(kind: str, rejected: Sequence[TestResult]) -> tuple[str, ...]:
+    """The rejected results that support a cause: those in its pool, less Mardia's
+    kurtosis when its sign points the other way (b2 below a Gaussian's does not support
+    heavy tails, above it does not support light tails or a shell)."""
     pool = _SUPPORT[_KIND_SUPPORT[kind]]
-    return tuple(_label(r) for r in rejected if r.test in pool)
+    sign = {"heavy_tails": 1.0, "light_tails": -1.0, "shell": -1.0}.get(kind)
+
+    def agrees(r: TestResult) -> bool:
+        if sign is None or r.test != "mardia_kurtosis" or r.statistic is None:
+            return True
+        return not np.isfinite(r.statistic) or sign * float(r.statistic) > 0
+
+    return tuple(_label(r) for r in rejected if r.test in pool and agrees(r))
 
 
 #: magnitudes beyond which second and fourth powers leave float64 (variances of 1e300 data
@@ -928,7 +938,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         g2s = np.array([_shape(y[:, j])[3] for j in range(dd)])
         if p_k <= level and not (core is not None and zk < 0):
             rel = b2 / (dd * (dd + 2)) - 1
-            tail_tests = _support("heavy_tails", rej)
+            tail_tests = _support("heavy_tails" if zk > 0 else "light_tails", rej)
             if zk > 0:
                 records.append(Diagnosis(
                     kind="heavy_tails", question="shape", tests=tail_tests,
@@ -989,6 +999,22 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                     text=(f"skewed: {'dimension' if order.size == 1 else 'dimensions'} {listed}"
                           f"{' ...' if order.size > 6 else ''} (skewness; 0 for a Gaussian)")))
 
+    # -- joint skew: Mardia's b1 under the composite null, when no coordinate is skewed ----
+    skew_res = next((r for r, x in zip(results, rejected) if x and r.test == "mardia_skewness"
+                     and r.null == "gaussian"), None)
+    if (shape_ok and skew_res is not None and skew_res.pvalue <= level
+            and not any(r.kind == "skew" for r in records)):
+        expected = d * (d + 1) * (d + 2) / n  # E b1 under normality (k-corrected), to O(1/n)
+        records.append(Diagnosis(
+            kind="skew", question="shape", tests=_support("skew", rej),
+            check="Mardia's skewness under the composite null (its calibrated p-value)",
+            pvalue=float(skew_res.pvalue), magnitude=float(skew_res.effect),
+            magnitude_name="Mardia's b1",
+            text=(f"skewed jointly: Mardia's b1 = {_num(skew_res.effect)} (about "
+                  f"{_num(expected)} for a Gaussian at this n, d), while no single coordinate "
+                  "is skewed beyond noise: an asymmetry between dimensions, e.g. a curved or "
+                  "banana-shaped latent")))
+
     # -- coverage: holes and off-prior mass no moment cause explains -----------------------
     cov_res = next((r for r, x in zip(results, rejected) if x and r.test == "coverage"), None)
     if cov_res is not None and failing["coverage"] and not moment_causes and not any(
@@ -1024,6 +1050,20 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                       " regions the prior samples but the latents leave empty")))
 
     named = [r for r in records if r.kind != "unexplained"]
+    shape_rej = [r for r in rej if r.null == "gaussian"]
+    if (named and questions is not None and failing["shape"] and shape_rej
+            and not any(r.question == "shape" for r in named)):
+        # the shape question fails and no shape cause is named: say so rather than let the
+        # prior-match causes stand for it
+        top = min(shape_rej, key=lambda r: r.pvalue)
+        ptext = "p < 1e-16" if top.pvalue <= 1e-16 else f"p = {_num(top.pvalue)}"
+        records.append(Diagnosis(
+            kind="unexplained", question="shape",
+            tests=tuple(_label(r) for r in shape_rej), check="none", pvalue=1.0,
+            text=(f"rejected by {', '.join(_label(r) for r in shape_rej)}, but no shape "
+                  f"check names a cause (strongest: {_label(top)}, {ptext}): a departure "
+                  "from every Gaussian that the per-coordinate and radial checks do not "
+                  "see, e.g. a skewed or curved joint law")))
     if any_fail and not named:
         top = min(rej, key=lambda r: r.pvalue)
         ptext = "p < 1e-16" if top.pvalue <= 1e-16 else f"p = {_num(top.pvalue)}"

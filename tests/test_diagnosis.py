@@ -388,3 +388,19 @@ class TestKnownCausesSweep:
         rep = gt.assess(make(), progress=False)
         got = set(kinds(rep))
         assert want <= got and not (never & got), rep.findings
+
+
+def test_shipped_wae_is_skewed_jointly_and_cites_agreeing_tests():
+    """The WAE latents fail the shape question through Mardia's skewness (b1 = 9.9) with no
+    coordinate skewed: that is named, not left without a shape cause; and a heavy-tails
+    finding never cites a Mardia kurtosis that says light tails."""
+    rep = gt.assess(gt.load(gt.example_path("wae-d8")), progress=False)
+    sk = [x for x in rep.diagnoses if x.kind == "skew"]
+    assert rep.questions["shape"].verdict == "fail" and sk, rep.findings
+    assert "skewed jointly" in sk[0].text
+    mu = gt.assess(gt.load(gt.example_path("vae_mu-d8")), progress=False)
+    kurt = {f"mardia_kurtosis:{r.null}": r.statistic for r in mu.results
+            if r.test == "mardia_kurtosis"}
+    for x in mu.diagnoses:
+        if x.kind == "heavy_tails":
+            assert all(kurt[t] > 0 for t in x.tests if t in kurt), (x.tests, kurt)
