@@ -278,7 +278,9 @@ def assess(
         sub = sample.take(idx)
     results, skipped, notes = [], [], list(dask_notes)
     if sample.dropped_rows:
-        notes.append(f"{sample.dropped_rows} rows with NaN/inf were dropped (nan_policy='omit')")
+        k = sample.dropped_rows
+        notes.append(f"{k} row{'' if k == 1 else 's'} with NaN/inf {'was' if k == 1 else 'were'} "
+                     "dropped (nan_policy='omit', --nan-policy omit)")
     from .progress import make_progress
 
     shown = make_progress(progress)
@@ -328,6 +330,10 @@ def assess(
         elif res.details.get("rows_used", sample.n) < sample.n and code == "projections":
             notes.append(f"{code} [{nl}] ran on a seeded subsample of {res.details['rows_used']}"
                          f" of {sample.n} rows (its sorted projections cost too much per row)")
+        elif code == "coverage" and res.details.get("subsampled"):
+            notes.append(f"{code} [{nl}] used {res.details['n_used']} of {sample.n} rows (a "
+                         "row-order-invariant subsample: its reference sample and shipped "
+                         "null are at that size)")
         results.append(res)
     if not results:
         raise InputError("no test could run on this sample: " +

@@ -581,6 +581,9 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     lam, vec, c = sp["eigenvalues"], sp["vectors"], sp["scale"]
     band = sp["band"]
     band_text = f"noise band at this n, d: [{_num(band[0])}, {_num(band[1])}]"
+    if not band[0] <= 1.0 <= band[1]:  # the band is around the common variance, not 1
+        band_text = (f"noise band at this n, d around the common variance {_num(c)} of the "
+                     f"other directions: [{_num(band[0])}, {_num(band[1])}]")
     cluster_candidates: list[tuple[str, np.ndarray]] = []
     moment_causes = False
     # The named eigenvalues in three groups (collapsed, shrunk, inflated). Eigenvalues

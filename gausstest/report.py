@@ -199,7 +199,7 @@ class Report:
         verdict = "fail" if reject.any() else "pass"
         if verdict == "pass":
             findings.insert(0, f"no test rejects at family-wise alpha = {alpha} (weighted Holm over "
-                               f"{len(results)} results)")
+                               f"{len(results)} result{'' if len(results) == 1 else 's'})")
         return cls(
             n=sample.n, d=sample.d, alpha=alpha, null=null, results=tuple(results),
             adjusted_pvalues=tuple(float(a) for a in adjusted),
@@ -424,8 +424,9 @@ def render_text(doc: dict) -> str:
         head = f"{doc['source']}: " + head
     lines.append(head)
     lines.append("")
-    lines.append(f"questions (family-wise alpha = {doc['alpha']} over all {len(doc['results'])} "
-                 "results, closed testing):")
+    k = len(doc["results"])
+    lines.append(f"questions (family-wise alpha = {doc['alpha']} over "
+                 f"{'the 1 result' if k == 1 else f'all {k} results'}, closed testing):")
     for label, verdict, p, hyp, tests in _question_rows(doc):
         lines.append(f"  {label:<12} {verdict:<4}  {'p ' + p if p.startswith('<') else 'p = ' + p:<12}"
                      f"  rejected: {tests}")
@@ -486,7 +487,7 @@ def render_markdown(doc: dict) -> str:
     out += [f"| {label} | **{verdict}** | {p} | {hyp} | {tests} |"
             for label, verdict, p, hyp, tests in _question_rows(doc)]
     missing = _not_asked(doc)
-    out += ["", f"Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
+    out += ["", f"Family-wise alpha = {doc['alpha']} over {_results_count(doc)} "
                 "(weighted Holm, closed testing)." + (f" Not asked: {', '.join(missing)}."
                                                        if missing else ""),
             "", f"**Verdict: {doc['verdict'].upper()}** ({_p_eq(doc['verdict_pvalue'])})",
@@ -513,6 +514,11 @@ def render_markdown(doc: dict) -> str:
 
 
 _REJ = " class='rej'"
+
+
+def _results_count(doc: dict) -> str:
+    k = len(doc["results"])
+    return "the 1 result" if k == 1 else f"all {k} results"
 
 
 def combine_html(pages: list[str]) -> str:
@@ -546,7 +552,7 @@ def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> 
           f"<td><strong>{verdict}</strong></td><td class='num'>{e(p)}</td><td>{e(hyp)}</td>"
           f"<td>{e(tests)}</td></tr>" for label, verdict, p, hyp, tests in _question_rows(doc)],
         "</table>",
-        f"<p>Family-wise alpha = {doc['alpha']} over all {len(doc['results'])} results "
+        f"<p>Family-wise alpha = {doc['alpha']} over {_results_count(doc)} "
         "(weighted Holm, closed testing)."
         + (f" Not asked: {e(', '.join(_not_asked(doc)))}." if _not_asked(doc) else "") + "</p>",
         f"<p>Verdict: <strong style='color:{colour}'>"

@@ -553,7 +553,9 @@ class ExtremeCells:
             return "outlier: " + head
         listed = sorted(set((rows + 1).tolist()))
         shown = ", ".join(str(r) for r in listed[:8]) + (", ..." if len(listed) > 8 else "")
-        return (f"outliers: {len(self)} values in {len(listed)} rows (rows {shown}); the most "
+        where = (f"1 row (row {shown})" if len(listed) == 1 else
+                 f"{len(listed)} rows (rows {shown})")
+        return (f"outliers: {len(self)} values in {where}; the most "
                 "extreme: " + head)
 
 
