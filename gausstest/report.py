@@ -441,13 +441,8 @@ def render_text(doc: dict) -> str:
     lines += [f"  - {f}" for f in doc["findings"]]
     lines += _posterior_lines(doc)
     if doc.get("prior"):
-        p = doc["prior"]
         lines.append("")
-        lines.append("fitted Gaussian vs N(0, I): "
-                     f"KL = {_fmt(p['kl'])}, W2 = {_fmt(p['w2'])}, |mean| = {_fmt(p['mean_norm'])}, "
-                     f"average variance = {_fmt(p['average_variance'])}, "
-                     f"max |corr| = {_fmt(p['max_abs_correlation'])}, "
-                     f"collapsed dims = {p['collapsed_dimensions'] or 'none'}")
+        lines.append(_prior_line(doc))
     for title, rows in _grouped(doc):
         lines.append("")
         lines.append(title)
@@ -493,11 +488,14 @@ def render_markdown(doc: dict) -> str:
             "", f"**Verdict: {doc['verdict'].upper()}** ({_p_eq(doc['verdict_pvalue'])})",
             "", "## Findings", ""]
     out += [f"- {f}" for f in doc["findings"]]
+    if doc.get("prior"):
+        out += ["", _prior_line(doc)]
     post = _posterior_lines(doc)
     if post:
         out += ["", "## VAE posterior", ""] + [f"- {x.strip()}" for x in post[1:]]
     for title, rows in _grouped(doc):
         out += ["", f"## {title}", "",
+                "(**bold**: rejected at the family-wise alpha)", "",
                 "| test | statistic | p-value | adj. p | effect | p-value method |",
                 "|---|---:|---:|---:|---:|---|"]
         for r in rows:
@@ -514,6 +512,17 @@ def render_markdown(doc: dict) -> str:
 
 
 _REJ = " class='rej'"
+
+
+def _prior_line(doc: dict) -> str:
+    """The fitted Gaussian against N(0, I) in one line (every format shows it)."""
+    p = doc["prior"]
+    dims = p["collapsed_dimensions"]
+    return ("fitted Gaussian vs N(0, I): "
+            f"KL = {_fmt(p['kl'])}, W2 = {_fmt(p['w2'])}, |mean| = {_fmt(p['mean_norm'])}, "
+            f"average variance = {_fmt(p['average_variance'])}, "
+            f"max |corr| = {_fmt(p['max_abs_correlation'])}, "
+            f"collapsed dims = {', '.join(str(j) for j in dims) if dims else 'none'}")
 
 
 def _results_count(doc: dict) -> str:
@@ -558,13 +567,15 @@ def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> 
         f"<p>Verdict: <strong style='color:{colour}'>"
         f"{doc['verdict'].upper()}</strong> ({e(_p_eq(doc['verdict_pvalue']))}).</p>",
         "<h2>Findings</h2><ul>", *[f"<li>{e(f)}</li>" for f in doc["findings"]], "</ul>",
+        *([f"<p>{e(_prior_line(doc))}</p>"] if doc.get("prior") else []),
     ]
     post = _posterior_lines(doc)
     if post:
         parts += ["<h2>VAE posterior</h2><ul>", *[f"<li>{e(x.strip())}</li>" for x in post[1:]],
                   "</ul>"]
     for title, rows in _grouped(doc):
-        parts.append(f"<h2>{e(title)}</h2><table><tr><th>test</th><th>statistic</th>"
+        parts.append(f"<h2>{e(title)}</h2><p>Shaded rows: rejected at the family-wise "
+                     "alpha.</p><table><tr><th>test</th><th>statistic</th>"
                      "<th>p-value</th><th>adj. p</th><th>effect</th><th>p-value method</th></tr>")
         for r in rows:
             cls = " class='rej'" if r["rejected"] else ""
