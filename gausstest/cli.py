@@ -98,6 +98,8 @@ def _weights(text: str) -> Any:
     out = {}
     for item in _csv_list(text) or []:
         key, sep, val = item.partition("=")
+        if key.strip() in out:
+            raise InputError(f"--weights: {key.strip()} is given twice; give each code once")
         try:
             out[key.strip()] = float(val)
         except ValueError:

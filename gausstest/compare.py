@@ -211,6 +211,11 @@ def compare(samples: Mapping[str, Any] | Sequence[Any], *, names: Sequence[str] 
     The sample with a collapsed coordinate fails prior match and ranks last.
     """
     from .battery import assess
+    from .errors import OptionError
+
+    if getattr(samples, "ndim", None) == 2:
+        raise OptionError("compare takes several samples (a list or a dict of (n, d) arrays); "
+                          "for one (n, d) array use gausstest.assess")
 
     if isinstance(samples, Mapping):
         labels, items = list(samples.keys()), list(samples.values())

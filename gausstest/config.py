@@ -121,7 +121,8 @@ def load_config(path: str | Path | None = None, *, start: Path | None = None) ->
     if explicit:
         file = Path(path)
         if not file.is_file():
-            raise ConfigError(f"--config {path}: no such file; give the path of a TOML file "
+            what = "is a folder" if file.is_dir() else "no such file"
+            raise ConfigError(f"--config {path}: {what}; give the path of a TOML file "
                               "with a [tool.gausstest] table")
     else:
         file = find_config(start)
@@ -303,6 +304,8 @@ def _pairs(text: str, where: str, key: str, expected: str) -> dict[str, float]:
     table: dict[str, float] = {}
     for item in (t.strip() for t in text.split(",")):
         name, sep, num = item.partition("=")
+        if name.strip() in table:
+            raise _err(where, key, f"{name.strip()} is given twice; give each code once")
         try:
             table[name.strip()] = float(num)
         except ValueError:

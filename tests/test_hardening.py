@@ -774,3 +774,23 @@ class TestCliEdgesFromSweep:
         code = main(["calibrate", "--n", "2", "--d", "2"])
         err = capsys.readouterr().err
         assert code == 0 and "internal error" not in err, err
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--weights", "radii=2,radii=3"], "radii is given twice"),
+    (["--config", "."], "is a folder"),
+])
+def test_duplicate_codes_and_config_folder(good, capsys, args, needle):
+    code, out, err = run_cli(["report", good, *FAST, *args], capsys)
+    assert code == 2 and needle in err
+
+
+def test_max_effect_code_given_twice(good, capsys):
+    code, out, err = run_cli(["check", good, *FAST, "--max-effect", "radii=0.1,radii=0.2"],
+                             capsys)
+    assert code == 2 and "radii is given twice" in err
+
+
+def test_compare_of_one_array_says_to_use_assess():
+    with pytest.raises(gt.OptionError, match="use gausstest.assess"):
+        gt.compare(_base())
