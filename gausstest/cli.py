@@ -274,6 +274,8 @@ def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
             raise InputError(f"{show_path(path)}: --mu/--logvar name two arrays of one .npz "
                              "file; save them with np.savez(path, mu=mu, logvar=logvar)")
         post = {k: v for k, v in opts.items() if k not in ("quiet",)}
+        if opts.get("quiet"):
+            post["progress"] = False
         return assess_posterior(load(path, key=mu, max_npz_mb=max_npz_mb),
                                 load(path, key=logvar, max_npz_mb=max_npz_mb),
                                 **post).with_source(show_path(path))
@@ -657,9 +659,9 @@ def _main(argv: Sequence[str] | None) -> int:
                       file=sys.stderr)
                 return EXIT_INPUT
 
-    if not reports:  # nothing to write: an existing --output is left as it was
-        return worst
     fmt = args.format
+    if not reports and not (fmt == "json" and len(args.files) > 1):
+        return worst  # nothing to write: an existing --output is left as it was
     if fmt == "json":
         import json
 

@@ -479,6 +479,12 @@ def _support(kind: str, rejected: Sequence[TestResult]) -> tuple[str, ...]:
 _EXTREME = (2.0 ** -128, 2.0 ** 128)
 
 
+def _outlier_cells(sample):
+    from .sample import extreme_cells
+
+    return extreme_cells(sample)
+
+
 def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnosis, ...] | None:
     """Diagnoses of a sample whose magnitude is beyond :data:`_EXTREME`, or None.
 
@@ -518,7 +524,17 @@ def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnos
     mad = 1.4826 * np.median(np.abs(data - np.median(data, axis=0)), axis=0)
     log10_sd, sd_text = tens(float(np.mean(mad)))
     if -3.0 < log10_sd < 3.0:
-        return tuple(kept)  # the bulk is at an ordinary scale: outlier cells, named first
+        # the bulk is at an ordinary scale and a few cells are not (named first, as
+        # outliers): the bulk's causes are read with those cells at their column's median
+        cells = _outlier_cells(sample)
+        if len(cells):
+            data = np.array(sample.data, dtype=np.float64)
+            data[cells.rows, cells.cols] = np.median(data, axis=0)[cells.cols]
+            top = float(np.max(np.abs(data)))
+            if _EXTREME[0] < top < _EXTREME[1]:
+                return diagnose(as_sample(data), results, rejected, questions=questions,
+                                level=level, _cells_replaced=True)
+        return tuple(kept)
     log10_mean, mean_text = tens(float(np.linalg.norm(np.median(data, axis=0))))
     rej = [r for r, x in zip(results, rejected) if x]
     parts = [f"the values reach {top:.3g}"]
@@ -540,8 +556,8 @@ def _extreme_scale(sample, results, rejected, questions, level) -> tuple[Diagnos
 
 
 def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
-             questions: dict | None = None, level: float = DIAGNOSIS_LEVEL
-             ) -> tuple[Diagnosis, ...]:
+             questions: dict | None = None, level: float = DIAGNOSIS_LEVEL,
+             _cells_replaced: bool = False) -> tuple[Diagnosis, ...]:
     """The causes behind a report's rejections, one record per cause.
 
     Parameters
@@ -781,7 +797,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     # coordinates of unit variance had been "scale off 0.98" by a chi2 widened on average)
     r2c = np.einsum("ij,ij->i", sample.centered, sample.centered)
     se_all = float(np.sqrt(max(float(r2c.var()), 1e-300) / n))
-    p_all = float(min(1.0, 2 * stats.norm.sf(abs(float(r2c.mean()) - d) / se_all)))
+    p_all = float(min(1.0, 2 * stats.norm.sf(abs(float(r2c.mean()) - (n - 1) / n * d)
+                                             / se_all)))
     same_side = (float(lam.mean()) - 1.0) * (c - 1.0) > 0
     if failing["prior_match"] and sp["scale_pvalue"] <= level and p_all <= level and same_side:
         moment_causes = True
@@ -885,8 +902,10 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             # significantly negative at n = 500.)
             if (modes >= 2 and (bc > 5 / 9 or flat)) or (bc_high and flat):
                 score = (modes >= 2, -g2)
+                p_k = float(min(1.0, stats.norm.sf(-zk) * m))
                 if best is None or score > best[0]:
-                    best = (score, u, bc, modes, float(min(1.0, stats.norm.sf(-zk) * m)))
+                    # named by the dip (at the check's level) or by the light tails' z
+                    best = (score, u, bc, modes, min(p_k, level) if modes >= 2 else p_k)
         if best is not None:
             _, u, bc, modes, p = best
             u = _orient(u)
@@ -1005,8 +1024,13 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     # -- joint skew: Mardia's b1 under the composite null, when no coordinate is skewed ----
     skew_res = next((r for r, x in zip(results, rejected) if x and r.test == "mardia_skewness"
                      and r.null == "gaussian"), None)
-    if (shape_ok and skew_res is not None and skew_res.pvalue <= level
-            and not any(r.kind == "skew" for r in records)):
+    # b1 also grows with heavy tails and outlying cells: only without them, and only when
+    # every coordinate was checked for skewness
+    # (and not on a sample whose outlying cells were replaced: the test saw them)
+    if (shape_ok and skew_res is not None and skew_res.pvalue <= level and live.all()
+            and not _cells_replaced
+            and not any(r.kind in ("skew", "heavy_tails") for r in records)
+            and not len(_outlier_cells(sample))):
         expected = d * (d + 1) * (d + 2) / n  # E b1 under normality (k-corrected), to O(1/n)
         records.append(Diagnosis(
             kind="skew", question="shape", tests=_support("skew", rej),
@@ -1094,13 +1118,15 @@ def _core_hole(r2: np.ndarray, n: int, d: int, level: float
                ) -> tuple[float, float, float] | None:
     """(p-value, level q, observed share) when the core of the sample is empty: fewer
     squared Mahalanobis radii below the Beta law's q quantile than Binomial(n, q) allows
-    (n r2 / (n - 1)^2 ~ Beta(d/2, (n - d - 1)/2) exactly under normality, Gnanadesikan &
-    Kettenring 1972), at q in 2, 5, 10, 20% (Bonferroni over the four), while the
+    (with the unbiased covariance, n D^2 / (n - 1)^2 ~ Beta(d/2, (n - d - 1)/2) exactly
+    under normality, Gnanadesikan & Kettenring 1972; with the MLE one, as here, that is
+    r2 / (n - 1)), at q in 2, 5, 10, 20% (Bonferroni over the four), while the
     outer tail at the same q is not short (a concentrated sample, light tails or a
     shell, is short at both ends). None otherwise."""
     if n - d - 1 <= 0:
         return None
-    u = stats.beta.cdf(n * r2 / (n - 1) ** 2, d / 2.0, (n - d - 1) / 2.0)
+    # r2 from the MLE whitening (mean exactly d): r2 / (n - 1) is the Beta variable
+    u = stats.beta.cdf(r2 / (n - 1), d / 2.0, (n - d - 1) / 2.0)
     best = None
     for q in (0.02, 0.05, 0.1, 0.2):
         k_core = int(np.count_nonzero(u <= q))

@@ -41,7 +41,7 @@ def posterior_summary(mu: Any, logvar: Any) -> dict[str, Any]:
     """
     from .prior import gaussian_kl
 
-    mu, logvar = _validate(mu, logvar)
+    mu, logvar, _ = _validate(mu, logvar)
     var_mu = mu.var(axis=0)
     sig2 = np.exp(logvar)
     mean_var = sig2.mean(axis=0)
@@ -62,7 +62,8 @@ def posterior_summary(mu: Any, logvar: Any) -> dict[str, Any]:
 
 
 def _validate(mu: Any, logvar: Any, nan_policy: str = "raise"
-              ) -> tuple[np.ndarray, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, int]:
+    """(mu, logvar, inputs dropped for NaN / inf) as float64 (n, d) arrays."""
     if nan_policy not in ("raise", "omit"):
         raise OptionError(f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}")
     samples = []
@@ -78,6 +79,9 @@ def _validate(mu: Any, logvar: Any, nan_policy: str = "raise"
         rows_m = np.arange(sm.n) if sm.source_rows is None else np.asarray(sm.source_rows)
         rows_l = np.arange(sl.n) if sl.source_rows is None else np.asarray(sl.source_rows)
         both = np.intersect1d(rows_m, rows_l)
+        if not both.size:
+            raise NonFiniteError("every row has NaN or inf in mu or in logvar: nothing is "
+                                 "left to test; check the encoder's outputs")
         m = sm.data[np.searchsorted(rows_m, both)]
         lv = sl.data[np.searchsorted(rows_l, both)]
     else:
@@ -90,7 +94,7 @@ def _validate(mu: Any, logvar: Any, nan_policy: str = "raise"
     if np.any(lv > 50) or np.any(lv < -60):
         raise ShapeError("logvar holds values outside [-60, 50]: is it a log-variance (not a "
                          "standard deviation or a variance)? Pass log(sigma^2).")
-    return m, lv
+    return m, lv, shape_m[0] - m.shape[0]
 
 
 def _sample_aggregate(mu: np.ndarray, logvar: np.ndarray, seed: int) -> np.ndarray:
@@ -152,7 +156,7 @@ def assess_posterior(
     from .diagnosis import Diagnosis, describe_number
     from .pvalues import base_seed
 
-    m, lv = _validate(mu, logvar, nan_policy)
+    m, lv, dropped = _validate(mu, logvar, nan_policy)
     seed = base_seed(rng)
     z = _sample_aggregate(m, lv, seed)
     rep = assess(z, null=null, alpha=alpha, tests=tests, ignore=ignore, method=method, rng=seed,
@@ -186,7 +190,9 @@ def assess_posterior(
         records.insert(0, rec)
         findings.insert(0 if not rep.passed else 1, f"[prior match] {words}")
     info = {k: v for k, v in summ.items()}
-    notes = list(rep.notes) + [
+    notes = list(rep.notes) + ([f"{dropped} input{'' if dropped == 1 else 's'} with NaN/inf in "
+                                "mu or logvar dropped (nan_policy='omit', --nan-policy omit)"]
+                               if dropped > 0 else []) + [
         f"tested on one draw z_i ~ q(z | x_i) per input (seed {seed}): a sample of the aggregate "
         "posterior q(z)"]
     return replace(rep, diagnoses=tuple(records), findings=tuple(findings), posterior=info,

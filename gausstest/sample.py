@@ -261,21 +261,25 @@ class Sample:
 
     @cached_property
     def mean(self) -> np.ndarray:
-        """Column means, with one correcting pass: m + mean(z - m). Far from 0 (N(0, 1)
-        values plus 1e15, where float64 steps are 0.125) the plain sum's rounding (about
-        eps log2(n) |z|) is a shift of a tenth of an sd, which the composite-null tests
-        saw as a non-Gaussian sample (p = 1e-6); z - m is exact there, so the
-        correction leaves the mean within rounding of the data's own grid."""
+        """Column means, with one correcting pass m + mean(z - m) where a mean is beyond
+        1e8 in magnitude. Far from 0 (N(0, 1) values plus 1e15, where float64 steps are
+        0.125) the plain sum's rounding (about eps log2(n) |z|) is a shift of a tenth of an
+        sd, which the composite-null tests saw as a non-Gaussian sample (p = 1e-6); z - m
+        is exact there, so the correction leaves the mean within rounding of the data's
+        own grid."""
         if not self.streamed:
             return _mean(self.data)
         total = np.zeros(self.d)
         for _, b in self.blocks():
             total += b.sum(axis=0)
         m = total / self.n
+        if not np.any(np.abs(m) > _MEAN_CORRECT_ABOVE):
+            return m
         fix = np.zeros(self.d)
-        for _, b in self.blocks():
-            fix += (b - m).sum(axis=0)
-        return m + fix / self.n
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _, b in self.blocks():
+                fix += (b - m).sum(axis=0)
+        return np.where(np.isfinite(fix), m + fix / self.n, m)
 
     @cached_property
     def centered(self) -> np.ndarray:
@@ -485,10 +489,21 @@ class Sample:
         return self.data if null == "standard" else self.whitened
 
 
+#: column means beyond this magnitude get a correcting pass (the plain sum's rounding,
+#: about eps log2(n) |z|, is below 1e-6 of an sd for an ordinary sample nearer to 0)
+_MEAN_CORRECT_ABOVE = 1e8
+
+
 def _mean(x: np.ndarray) -> np.ndarray:
-    """Column means with one correcting pass (see :attr:`Sample.mean`)."""
+    """Column means with one correcting pass where they are far from 0 (see
+    :attr:`Sample.mean`); a correction that overflows (values near the float64 maximum)
+    is not applied."""
     m = x.mean(axis=0)
-    return m + (x - m).mean(axis=0)
+    if not np.any(np.abs(m) > _MEAN_CORRECT_ABOVE):
+        return m
+    with np.errstate(over="ignore", invalid="ignore"):
+        fix = (x - m).mean(axis=0)
+    return np.where(np.isfinite(fix), m + fix, m)
 
 
 def check_null(null: str) -> None:

@@ -404,3 +404,28 @@ def test_shipped_wae_is_skewed_jointly_and_cites_agreeing_tests():
     for x in mu.diagnoses:
         if x.kind == "heavy_tails":
             assert all(kurt[t] > 0 for t in x.tests if t in kurt), (x.tests, kurt)
+
+
+def test_review_fixes_joint_skew_core_law_and_outlier_cells():
+    # symmetric heavy tails raise Mardia's b1 too: not "skewed jointly"
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((1000, 4)) / np.sqrt(rng.chisquare(5, (1000, 1)) / 5)
+    rep = gt.assess(z, progress=False)
+    assert not any("skewed jointly" in f for f in rep.findings), rep.findings
+    # the core check's law: r2 / (n - 1) ~ Beta(d/2, (n - d - 1)/2) for MLE-whitened radii,
+    # so N(0, I) rows below its 20% quantile are 20% (n d^-1 (n-1)^-2 r2 had given 17.5%)
+    from scipy import stats
+
+    n, d, share = 20, 8, []
+    for seed in range(400):
+        y = gt.as_sample(np.random.default_rng(seed).standard_normal((n, d))).whitened
+        r2 = np.einsum("ij,ij->i", y, y)
+        share.append(np.mean(stats.beta.cdf(r2 / (n - 1), d / 2, (n - d - 1) / 2) <= 0.2))
+    assert abs(np.mean(share) - 0.2) < 0.01
+    # one cell of 1e100 beside a collapsed and a shifted dimension: both still named
+    z = np.random.default_rng(0).standard_normal((500, 4))
+    z[:, 3] += 3
+    z[:, 1] *= 0.01
+    z[7, 0] = 1e100
+    kinds_ = {x.kind for x in gt.assess(z, progress=False).diagnoses}
+    assert {"collapsed", "location"} <= kinds_, kinds_
