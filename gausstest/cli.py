@@ -622,18 +622,23 @@ def _main(argv: Sequence[str] | None) -> int:
                 rep = _run_one(path, args.key, opts, getattr(args, "mu", None),
                                getattr(args, "logvar", None), args.max_npz_mb)
         except (InputError, ValueError) as exc:
-            if _raised_by_a_library(exc):
-                raise
+            if _raised_by_a_library(exc):  # a bug on this file: exit 3, the others still run
+                msg = (f"internal error (please report it): {shown}: {type(exc).__name__}: "
+                       f"{_one_line(str(exc))[:300]}")
+                print(f"gausstest: {msg}", file=sys.stderr)
+                outcomes.append((shown, None, msg))
+                worst = EXIT_INTERNAL
+                continue
             msg = _cli_message(exc)
             msg = msg if msg.startswith(shown) else f"{shown}: {msg}"
             _error(msg)
             outcomes.append((shown, None, msg))
-            worst = EXIT_INPUT
+            worst = max(worst, EXIT_INPUT)
             continue
         except MemoryError:
             _error(f"{shown}: out of memory")
             outcomes.append((shown, None, f"{shown}: out of memory"))
-            worst = EXIT_INPUT
+            worst = max(worst, EXIT_INPUT)
             continue
         reports.append(rep)
         outcomes.append((shown, rep, None))
@@ -691,15 +696,16 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _error_doc(shown: str, msg: str | None) -> dict:
-    """The JSON entry of a FILE that got no report (exit 2 for it)."""
-    return {"source": shown, "error": msg, "exit_code": EXIT_INPUT}
+    """The JSON entry of a FILE that got no report (exit 2 for it; 3 for a bug)."""
+    bug = msg is not None and msg.startswith("internal error")
+    return {"source": shown, "error": msg, "exit_code": EXIT_INTERNAL if bug else EXIT_INPUT}
 
 
 def _gate_output(args, config, gate, reports, worst: int, outcomes=None) -> int:
     """Apply the gate to each report, print text or JSON, return the exit code."""
     import json
 
-    worst = EXIT_INPUT if worst == EXIT_INPUT else EXIT_PASS
+    worst = worst if worst in (EXIT_INPUT, EXIT_INTERNAL) else EXIT_PASS
     decisions = []
     gate_errors: dict[int, str] = {}
     for rep in reports:
@@ -708,7 +714,7 @@ def _gate_output(args, config, gate, reports, worst: int, outcomes=None) -> int:
         except InputError as exc:  # e.g. a required question that this run did not ask
             print(f"gausstest: error: {rep.source}: {exc}", file=sys.stderr)
             gate_errors[id(rep)] = f"{rep.source}: {exc}"
-            worst = EXIT_INPUT
+            worst = max(worst, EXIT_INPUT)
     if any(not g.passed for _, g in decisions):
         worst = max(worst, EXIT_FAIL)
     overridden = _overridden(args, config)

@@ -361,6 +361,25 @@ def test_internal_error_is_one_line_exit_3(good, monkeypatch, capsys):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_a_bug_on_one_file_leaves_the_others_running(good, tmp_path, monkeypatch, capsys):
+    import gausstest.cli as cli
+
+    real = cli._run_one
+    calls = []
+
+    def first_breaks(path, *a, **k):
+        calls.append(path)
+        if len(calls) == 1:
+            return np.reshape(np.arange(3), (2, 2))
+        return real(path, *a, **k)
+
+    monkeypatch.setattr("gausstest.cli._run_one", first_breaks)
+    code, out, err = run_cli(["check", good, good, *FAST, "--json"], capsys)
+    docs = json.loads(out)
+    assert code == 3 and len(calls) == 2
+    assert docs[0]["exit_code"] == 3 and docs[1]["verdict"] == "pass"
+
+
 def test_library_value_error_is_a_bug_not_bad_input(good, monkeypatch, capsys):
     """numpy's ValueError inside a statistic ("Too many bins for data range" once) is
     exit 3, not exit 2 in numpy's words; gausstest's own ValueErrors stay exit 2."""
