@@ -42,6 +42,17 @@ def _raised_by_a_library(exc: BaseException) -> bool:
     return here not in Path(last.tb_frame.f_code.co_filename).resolve().parents
 
 
+class _Once(argparse.Action):
+    """An option that may be given once (a second --example had silently replaced the
+    first)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if getattr(namespace, self.dest, None) is not None:
+            parser.error(f"{option_string} is given twice; give it once (gausstest compare "
+                         "takes several --example NAME)")
+        setattr(namespace, self.dest, values)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with usage errors on one line (exit 2), not the whole usage block."""
 
@@ -149,7 +160,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="print a report for each file")
     rep.add_argument("files", nargs="*", metavar="FILE", help=".npy, .npz, .csv or .txt")
-    rep.add_argument("--example", nargs="?", const="default", metavar="NAME",
+    rep.add_argument("--example", nargs="?", const="default", metavar="NAME", action=_Once,
                      help="also report on shipped latents: alone, the synthetic example (2000 x 16 "
                           "VAE-like means); with NAME, a trained encoder's held-out latents "
                           "(e.g. vae-d8, wae-d16; --example list shows them)")
@@ -165,7 +176,7 @@ def _parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="pass/fail gate for CI: exit 0 pass, 1 fail, 2 bad input")
     chk.add_argument("files", nargs="*", metavar="FILE")
-    chk.add_argument("--example", nargs="?", const="default", metavar="NAME",
+    chk.add_argument("--example", nargs="?", const="default", metavar="NAME", action=_Once,
                      help="also check shipped latents (alone: the synthetic example; NAME: an encoder's)")
     chk.add_argument("--format", choices=["text", "json"], default="text",
                      help="text: one line per file with the rules and findings; json: the "

@@ -813,3 +813,8 @@ def test_max_effect_code_given_twice(good, capsys):
 def test_compare_of_one_array_says_to_use_assess():
     with pytest.raises(gt.OptionError, match="use gausstest.assess"):
         gt.compare(_base())
+
+
+def test_example_given_twice_is_refused(capsys):
+    code, out, err = run_cli(["report", "--example", "vae-d8", "--example", "wae-d8"], capsys)
+    assert code == 2 and "--example is given twice" in err
