@@ -429,3 +429,42 @@ def test_review_fixes_joint_skew_core_law_and_outlier_cells():
     z[7, 0] = 1e100
     kinds_ = {x.kind for x in gt.assess(z, progress=False).diagnoses}
     assert {"collapsed", "location"} <= kinds_, kinds_
+
+
+def _ar1(n, d, seed, rho=0.5):
+    idx = np.arange(d)
+    cov = rho ** np.abs(idx[:, None] - idx[None, :])
+    return np.random.default_rng(seed).standard_normal((n, d)) @ np.linalg.cholesky(cov).T
+
+
+class TestUnseenSweep:
+    """Constructions of a third sweep (2026-12-03) that had named a wrong cause."""
+
+    @pytest.mark.parametrize("seed", [0, 1])
+    def test_ar1_unit_variances_are_never_inflated(self, seed):
+        # the band had drifted to the low-eigenvalue cluster (0.39): "dimension 0 has
+        # variance 0.925: inflated"
+        rep = gt.assess(_ar1(1000, 32, seed), progress=False)
+        for x in rep.diagnoses:
+            if x.kind == "inflated":
+                assert x.magnitude > 1.2, x.text
+            assert "around the common variance 0.3" not in x.text, x.text
+        assert "correlation" in kinds(rep), rep.findings
+
+    def test_duplicated_rows_are_named_not_joint_skew(self):
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((2000, 16))
+        z[rng.choice(2000, 100, replace=False)] = z[rng.choice(2000, 100, replace=False)]
+        rep = gt.assess(z, progress=False)
+        assert rep.verdict == "fail" and "duplicates" in kinds(rep), rep.findings
+        assert not any("skewed jointly" in f for f in rep.findings), rep.findings
+        from gausstest.diagnosis import _duplicate_rows
+
+        assert 0 < _duplicate_rows(gt.as_sample(z)) <= 100
+
+    def test_one_extreme_draw_is_not_skew(self):
+        z = np.random.default_rng(1).standard_normal((1000, 8))
+        z[17, 2] = 40.0  # symmetric data, one far value
+        rep = gt.assess(z, progress=False)
+        assert not any(x.kind == "skew" and 2 in x.dimensions for x in rep.diagnoses), \
+            rep.findings
