@@ -20,7 +20,9 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   band (found iteratively, so one collapsed or inflated direction does not move it); an
   eigenvalue is named when lambda / c falls beyond the simulated extreme at level
   DIAGNOSIS_LEVEL. The start of that iteration is the prior's scale 1 when its band holds
-  any eigenvalue (else the most populous band among the live eigenvalues). The named
+  any eigenvalue (else the most populous band among the live eigenvalues); if the scale it
+  settles on holds under half the directions (or, not holding 1, under 80%) while the
+  prior's band holds some, the reference is 1. The named
   eigenvalues form three groups (collapsed: below 0.1 min(c, 1); shrunk; inflated), each
   read as a subspace: a coordinate whose unit vector lies >= 80% in it, and whose own
   variance says the same, is named as a dimension; the rest of the span as directions,
@@ -43,7 +45,11 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   var ||y||^2 = d (2 + mean excess kurtosis)), and *light tails* otherwise.
 * **skew**: per-coordinate sample skewness of the standardized coordinates (z = g1 / its
   delta-method sd, from its influence function x^3 - 3x - 3/2 g1 x^2: sqrt(6 / n) for a
-  Gaussian, sqrt((m6 - 6 m4 + 9) / n) for a symmetric law; Bonferroni over d).
+  Gaussian, sqrt((m6 - 6 m4 + 9) / n) for a symmetric law; Bonferroni over d), holding
+  without the coordinate's most extreme value; joint skew (Mardia's b1 rejected under the
+  composite null) when no coordinate is skewed and there are no heavy tails, outlying
+  cells or repeated rows.
+* **duplicates**: rows that repeat another row exactly (a continuous law has none).
 * Heavy tails widen the noise of every second-moment check: the spectral band (on the log
   scale), the scale test and the correlation test are widened by Mardia's kurtosis ratio
   b2 / (d (d + 2)) when it exceeds 1 (:func:`kurtosis_factor`), so a heavy-tailed sample is
