@@ -842,7 +842,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             check="trace of the in-band covariance vs chi2((n - 1) d)", pvalue=sp["scale_pvalue"],
             magnitude=sd_ratio, magnitude_name="sd relative to the prior's",
             text=(f"scale off: the sample's spread is {_num(sd_ratio)} x the prior's sd (average "
-                  f"variance {_num(c)} over the {d - len(sp['outliers'])} directions inside the "
+                  f"variance {_num(c)} over the {d - len(sp['outliers'])} "
+                  f"direction{'' if d - len(sp['outliers']) == 1 else 's'} inside the "
                   "band; the prior has 1)")))
 
     # -- location -----------------------------------------------------------------------
@@ -958,12 +959,16 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             records = [x for x in records if x not in same]
             records.append(Diagnosis(
                 kind="clusters", question="shape", tests=_support("clusters", rej),
-                check="excess kurtosis < 0 (one-sided z, Bonferroni) and bimodality",
+                check=("histogram modes with dips beyond counting noise, or a bimodality "
+                       "coefficient above 5/9 beyond its standard error with excess "
+                       "kurtosis < 0 (one-sided z, Bonferroni)"),
                 pvalue=min(1.0, p), dimensions=dims, direction=tuple(float(x) for x in u),
                 magnitude=float(bc), magnitude_name="bimodality coefficient",
-                text=(f"clusters: the sample splits into groups along {where} (bimodality "
-                      f"coefficient {_num(bc)}, 5/9 marks bimodality"
-                      + (f"; {modes} modes" if modes >= 2 else "") + ")")))
+                text=(f"clusters: the sample splits into groups along {where} ("
+                      + (f"{modes} modes, the dips between them beyond counting noise; "
+                         if modes >= 2 else "")
+                      + f"bimodality coefficient {_num(bc)}, against 5/9 for a flat law and "
+                        "1/3 for a Gaussian)")))
 
     if shape_ok and n > d + 1:
         # whitened radial moments; fall back to standardized coordinates if singular
