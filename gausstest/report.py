@@ -11,7 +11,10 @@ JSON schema (``schema_version`` 1; keys are only ever added):
 "rejected_tests"} | null}, "verdict": "pass"|"fail", "verdict_pvalue": float,
 "findings": [str], "diagnoses": [{"kind", "question", "tests", "check", "pvalue",
 "dimensions", "direction", "magnitude", "magnitude_name", "text"}],
-"posterior": {...} | null, "prior": {...} | null, "notes": [str],
+"posterior": {...} | null, "prior": {"kl", "w2", "mean_norm", "average_variance",
+"collapsed_dimensions", "max_abs_correlation", "max_correlation_pair", "null_reference":
+{"kl", "w2", "mean_norm", "average_variance", "average_variance_sd",
+"max_abs_correlation_95"} | null} | null, "notes": [str],
 "skipped": [{"test", "null", "reason"}],
 "results": [{"test", "family", "null", "statistic", "pvalue", "pvalue_method",
 "pvalue_info": {...}, "effect", "effect_name", "detectable_n", "n", "d",
@@ -272,7 +275,8 @@ class Report:
             "prior": None if prior is None else jsonable({
                 k: prior.details[k] for k in (
                     "kl", "w2", "mean_norm", "average_variance", "collapsed_dimensions",
-                    "max_abs_correlation", "max_correlation_pair")}),
+                    "max_abs_correlation", "max_correlation_pair", "null_reference")
+                if k in prior.details}),
             "posterior": None if self.posterior is None else jsonable({
                 k: v for k, v in self.posterior.items() if k != "covariance"}
                 | {"covariance": np.asarray(self.posterior["covariance"]).tolist()}),
@@ -515,14 +519,30 @@ _REJ = " class='rej'"
 
 
 def _prior_line(doc: dict) -> str:
-    """The fitted Gaussian against N(0, I) in one line (every format shows it)."""
+    """The fitted Gaussian against N(0, I) in one line (every format shows it), each
+    summary beside what a sample of N(0, I) itself gives at this n, d (sampling noise)."""
     p = doc["prior"]
+    ref = p.get("null_reference") or {}
     dims = p["collapsed_dimensions"]
-    return ("fitted Gaussian vs N(0, I): "
-            f"KL = {_fmt(p['kl'])}, W2 = {_fmt(p['w2'])}, |mean| = {_fmt(p['mean_norm'])}, "
-            f"average variance = {_fmt(p['average_variance'])}, "
-            f"max |corr| = {_fmt(p['max_abs_correlation'])}, "
-            f"collapsed dims = {', '.join(str(j) for j in dims) if dims else 'none'}")
+
+    def at(key: str, text: str | None = None) -> str:
+        if key not in ref:
+            return ""
+        return f" [{text if text is not None else _fmt(ref[key], 3)}]"
+
+    var_ref = (f"{_fmt(ref['average_variance'], 4)}, sd {_fmt(ref['average_variance_sd'], 2)}"
+               if "average_variance_sd" in ref else None)
+    corr_ref = (f"< {_fmt(ref['max_abs_correlation_95'], 3)} in 95%"
+                if "max_abs_correlation_95" in ref else None)
+    head = ("fitted Gaussian vs N(0, I) [what N(0, I) itself gives at this n, d]: " if ref
+            else "fitted Gaussian vs N(0, I): ")
+    corr = (f", max |corr| = {_fmt(p['max_abs_correlation'])}{at('max_abs_correlation_95', corr_ref)}"
+            if doc.get("d", 2) > 1 else "")
+    return (head +
+            f"KL = {_fmt(p['kl'])}{at('kl')}, W2 = {_fmt(p['w2'])}{at('w2')}, "
+            f"|mean| = {_fmt(p['mean_norm'])}{at('mean_norm')}, "
+            f"average variance = {_fmt(p['average_variance'])}{at('average_variance', var_ref)}"
+            f"{corr}, collapsed dims = {', '.join(str(j) for j in dims) if dims else 'none'}")
 
 
 def _results_count(doc: dict) -> str:

@@ -8,7 +8,8 @@ from scipy import linalg, stats
 
 from conftest import size_band
 from gausstest import prior_match
-from gausstest.prior import _lr_kernel, _lr_simulate, _null_kl_mean, gaussian_kl, gaussian_w2
+from gausstest.prior import (_lr_kernel, _lr_simulate, _null_kl_mean, gaussian_kl, gaussian_w2,
+                             null_reference)
 
 
 def test_kl_closed_form_by_monte_carlo(rng):
@@ -48,6 +49,38 @@ def test_null_kl_mean_by_simulation():
     kl = _lr_simulate(n, d, "standard", 20000, rng, {}) / (2 * n)
     assert abs(kl.mean() - _null_kl_mean(n, d)) < 4 * kl.std() / np.sqrt(kl.size)
 
+
+
+@pytest.mark.parametrize("n, d", [(30, 2), (100, 8), (200, 32), (60, 40), (700, 120)])
+def test_null_reference_by_simulation(n, d):
+    """The report's [N(0, I) at this n, d] values against N(0, I) samples: W2 (its
+    Marchenko-Pastur approximation) within 3%, |mean| and the average variance within
+    their Monte Carlo error, the 95% point of max |corr| covering 90-99% of samples."""
+    rng = np.random.default_rng([n, d, 5])
+    ref = null_reference(n, d)
+    w2, mean_sq, avg_var, max_corr = [], [], [], []
+    for _ in range(300):
+        z = rng.standard_normal((n, d))
+        m = z.mean(0)
+        s = np.cov(z, rowvar=False, bias=True)
+        w2.append(gaussian_w2(m, s) ** 2)
+        mean_sq.append(m @ m)
+        avg_var.append(np.trace(s) / d)
+        r = np.corrcoef(z, rowvar=False)
+        np.fill_diagonal(r, 0.0)
+        max_corr.append(np.abs(r).max())
+    assert np.sqrt(np.mean(w2)) == pytest.approx(ref["w2"], rel=0.03)
+    assert abs(np.mean(mean_sq) - ref["mean_norm"] ** 2) < 4 * np.std(mean_sq) / np.sqrt(300)
+    assert abs(np.mean(avg_var) - ref["average_variance"]) < 4 * ref["average_variance_sd"] / np.sqrt(300)
+    assert np.std(avg_var) == pytest.approx(ref["average_variance_sd"], rel=0.15)
+    assert 0.90 <= np.mean(np.array(max_corr) < ref["max_abs_correlation_95"]) <= 0.99
+    assert ref["kl"] == _null_kl_mean(n, d)
+
+
+def test_null_reference_singular_and_one_dimension():
+    assert null_reference(10, 9) is None
+    ref = null_reference(50, 1)
+    assert "max_abs_correlation_95" not in ref and ref["mean_norm"] == pytest.approx(np.sqrt(1 / 50))
 
 def test_chi2_limit_would_be_liberal_at_n300_d32():
     # the known trap: the chi2 law of the LR statistic is far off at n = 300, d = 32
