@@ -440,8 +440,9 @@ _HIGH_D_N_RATIO = 1.2
 #: 0.01: 0.058 / 0.021 at (600, 384), 0.057 / 0.020 at (560, 384) (energy there 0.058 /
 #: 0.015, 0.057 / 0.019; skewness at (813, 512) and (700, 450), from the row 700 at d =
 #: 512 (1.37 d), 0.063 / 0.012 and 0.055 / 0.014). So no weight at all on cells below
-#: 1.35 d (skewness) and 1.3 d (energy): Monte Carlo there (up to a minute near n = d at
-#: d ~ 400; d = 100 has cells at 150 and 200 rows, :data:`EXTRA_D`). Mardia's kurtosis, radii and projections held at the
+#: 1.35 d (skewness) and 1.3 d (energy): Monte Carlo there, drawn as whitened Gram
+#: matrices (:func:`gausstest.pvalues.whitened_gram`; 6.9 s for a first report at (300,
+#: 250)); d = 100 has cells at 150 and 200 rows, :data:`EXTRA_D`. Mardia's kurtosis, radii and projections held at the
 #: failing points (0.039-0.063).
 _NEAR_D_LIMIT = {("mardia_skewness", "gaussian"): 1.35, ("energy", "gaussian"): 1.3}
 

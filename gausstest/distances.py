@@ -290,6 +290,19 @@ def _energy_kernel(x: np.ndarray, *, null: str) -> np.ndarray:
     return out
 
 
+def _energy_gram(g: np.ndarray, d: int, *, null: str) -> float:
+    """:func:`_energy_kernel` of one whitened sample from its Gram matrix."""
+    n = g.shape[0]
+    r2 = np.diag(g).copy()
+    cross = float(expected_distance_to_normal(r2, d, exact=False).mean())
+    dist = r2[:, None] + r2[None, :] - 2.0 * g
+    np.maximum(dist, 0.0, out=dist)
+    np.sqrt(dist, out=dist)
+    np.fill_diagonal(dist, 0.0)
+    pair = float(dist.sum()) / (n * (n - 1))
+    return _energy_from_parts(cross, pair, math.sqrt(2.0) * _chi_mean(d), n)[0]
+
+
 #: fitted N(0, I) samples simulated for the composite-null mean of the energy U-statistic
 ENERGY_NULL_MEAN_DRAWS = 20
 #: rows of those samples: n * E[U] is n-stable (n E[U] = -1.665, -1.644, -1.677 at d = 4 and
@@ -359,7 +372,8 @@ def _energy_finding(r: TestResult) -> str:
 
 ENERGY = register(TestSpec(
     code="energy", family="distances", title="Energy statistic (Szekely-Rizzo)",
-    nulls=("standard", "gaussian"), kernel=_energy_kernel, observe=_energy_observe,
+    nulls=("standard", "gaussian"), kernel=_energy_kernel, gram_kernel=_energy_gram,
+    observe=_energy_observe,
     effect_name=("energy distance to N(0, I) (unbiased U-statistic; under the composite null "
                  "minus its null mean)"),
     mc_max_n=1000, subsample_above=high_d_subsample, quadratic=True, default_resamples=1999, finding=_energy_finding,

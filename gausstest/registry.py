@@ -59,6 +59,11 @@ class TestSpec:
     asymptotic: Callable[[float, int, int, str, dict], tuple[float, str]] | None = None
     asymptotic_valid: Callable[[int, int, str, dict], bool] | None = None
     simulate: Callable[..., np.ndarray] | None = None
+    #: ``gram_kernel(g, d, null=..., **options)``: the statistic of one whitened sample
+    #: from its n x n Gram matrix g = Y Y' (affine-invariant tests under the composite
+    #: null). Near n = d the Monte Carlo null then draws g directly
+    #: (:func:`gausstest.pvalues.whitened_gram`), without a sample to whiten
+    gram_kernel: Callable[..., float] | None = None
     #: Monte Carlo simulates at min(n, cap) rows, cap = mc_max_n (or mc_max_n(d));
     #: None simulates at n
     mc_max_n: int | None | Callable[[int], int | None] = 1000

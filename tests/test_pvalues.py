@@ -158,3 +158,76 @@ def test_capped_null_is_simulated_at_enough_rows_to_whiten(code):
                     spec.subsample_above and spec.subsample_above(d))
                 if uses_all and rows < n:
                     assert rows >= MIN_SIM_ROWS_PER_D * d, (null, n, d, rows)
+
+
+# ---------------------------------------------------------------- whitened Gram matrices
+
+_GRAM_TESTS = ("mardia_skewness", "henze_zirkler", "energy")
+
+
+@pytest.mark.parametrize("code", _GRAM_TESTS)
+@pytest.mark.parametrize("n, d", [(12, 8), (60, 40), (300, 250)])
+def test_gram_kernel_equals_kernel_on_the_same_sample(code, n, d):
+    from gausstest.sample import whiten_batch
+
+    spec = REGISTRY[code]
+    x = whiten_batch(np.random.default_rng([n, d]).standard_normal((3, n, d)), any_rotation=True)
+    direct = spec.kernel(x, null="gaussian")
+    via_gram = [spec.gram_kernel(xi @ xi.T, d, null="gaussian") for xi in x]
+    np.testing.assert_allclose(via_gram, direct, rtol=1e-10)
+
+
+def test_whitened_gram_is_n_times_a_projection_off_the_ones_vector():
+    from gausstest.pvalues import whitened_gram
+
+    n, d = 40, 30
+    g = whitened_gram(n, d, np.random.default_rng(1))
+    p = g / n
+    np.testing.assert_allclose(p @ p, p, atol=1e-12)        # a projection ...
+    assert np.trace(p) == pytest.approx(d)                   # ... of rank d ...
+    np.testing.assert_allclose(p @ np.ones(n), 0, atol=1e-12)  # ... orthogonal to 1
+    # n = d + 1: the whole complement of 1, the same matrix whitening gives
+    x = np.random.default_rng(2).standard_normal((9, 8))
+    c = x - x.mean(0)
+    y = c @ np.linalg.inv(np.linalg.cholesky(c.T @ c / 9)).T
+    np.testing.assert_allclose(whitened_gram(9, 8, np.random.default_rng(3)), y @ y.T, atol=1e-10)
+
+
+@pytest.mark.parametrize("n, d", [(30, 25), (60, 40)])
+def test_whitened_gram_law_matches_whitened_samples(n, d):
+    """Drawn Gram matrices against whitened N(0, I) samples: Mardia's skewness has the
+    exact null mean df and Henze-Zirkler the exact composite-null mean of
+    :func:`hz_composite_moments`; both routes agree in law (KS)."""
+    from scipy import stats
+
+    from gausstest.calibration import hz_composite_moments
+    from gausstest.moments import _skew_df
+    from gausstest.pvalues import whitened_gram
+    from gausstest.sample import whiten_batch
+
+    b = 4000
+    rng = np.random.default_rng([n, d, 1])
+    grams = [whitened_gram(n, d, rng) for _ in range(b)]
+    x = whiten_batch(np.random.default_rng([n, d, 2]).standard_normal((b, n, d)), any_rotation=True)
+    sk, hz = REGISTRY["mardia_skewness"], REGISTRY["henze_zirkler"]
+    s_gram = np.array([sk.gram_kernel(g, d, null="gaussian") for g in grams])
+    h_gram = np.array([hz.gram_kernel(g, d, null="gaussian") for g in grams])
+    assert abs(s_gram.mean() - _skew_df(d)) < 4 * s_gram.std() / np.sqrt(b)
+    assert abs(h_gram.mean() - hz_composite_moments(n, d)[0]) < 4 * h_gram.std() / np.sqrt(b)
+    assert stats.ks_2samp(s_gram, sk.kernel(x, null="gaussian")).pvalue > 1e-3
+    assert stats.ks_2samp(h_gram, hz.kernel(x, null="gaussian")).pvalue > 1e-3
+
+
+def test_monte_carlo_takes_the_gram_route_near_n_equals_d(monkeypatch):
+    """The composite null near n = d is drawn as Gram matrices (and not far from it)."""
+    from gausstest import pvalues
+
+    calls = []
+    real = pvalues.whitened_gram
+    monkeypatch.setattr(pvalues, "whitened_gram", lambda *a: calls.append(a) or real(*a))
+    spec = REGISTRY["mardia_skewness"]
+    pvalues._draw_statistics(spec, 40, 30, "gaussian", {}, 5, 1)
+    assert len(calls) == 5
+    pvalues._draw_statistics(spec, 100, 30, "gaussian", {}, 5, 1)
+    pvalues._draw_statistics(spec, 40, 30, "standard", {}, 5, 1)
+    assert len(calls) == 5
