@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import InputError
+from .errors import FileReadError, InputError
 
 __all__ = ["main"]
 
@@ -69,6 +69,8 @@ _CLI_TERMS = [
     (re.compile(r"nan_policy='(\w+)'"), r"--nan-policy \1"),
     (re.compile(r"\bnull='(\w+)'"), r"--null \1"),
     (re.compile(r"\bkey=\.\.\."), "--key NAME"),
+    (re.compile(r"Use z\[:, None\] for d = 1\."),
+     "For d = 1 save it as one column: np.save(path, z.reshape(-1, 1))."),
 ]
 
 
@@ -287,9 +289,14 @@ def _run_one(path: str, key: str | None, opts: dict, mu: str | None = None,
         post = {k: v for k, v in opts.items() if k not in ("quiet",)}
         if opts.get("quiet"):
             post["progress"] = False
-        return assess_posterior(load(path, key=mu, max_npz_mb=max_npz_mb),
-                                load(path, key=logvar, max_npz_mb=max_npz_mb),
-                                **post).with_source(show_path(path))
+        arrays = []
+        for flag, name in (("--mu", mu), ("--logvar", logvar)):
+            try:
+                arrays.append(load(path, key=name, max_npz_mb=max_npz_mb))
+            except FileReadError as exc:
+                raise FileReadError(str(exc).replace("choose with --key NAME",
+                                                     f"choose with {flag} NAME")) from None
+        return assess_posterior(*arrays, **post).with_source(show_path(path))
     data = load(path, key=key, max_npz_mb=max_npz_mb)
     opts = dict(opts)
     progress = Progress(Path(path).name, mode=False if opts.pop("quiet", False) else "auto")

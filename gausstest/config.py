@@ -244,16 +244,17 @@ def parse_max_effect(value: Any, *, where: str = "[tool.gausstest]",
     out = {}
     for name, num in value.items():
         code, _, null = name.partition(":")
+        entry = f"{key}.{name}" if key else name
         try:
             canonical_code(code)
         except UnknownTestError as exc:
-            raise _err(where, f"{key}.{name}", f"{exc}") from None
+            raise _err(where, entry, f"{exc}") from None
         if null and null not in ("standard", "gaussian"):
-            raise _err(where, f"{key}.{name}", f"unknown null {null!r}; use {code} or "
-                                               f"{code}:standard / {code}:gaussian")
+            raise _err(where, entry, f"unknown null {null!r}; use {code} or "
+                                     f"{code}:standard / {code}:gaussian")
         if not _number(num) or not math.isfinite(num) or num < 0:
-            raise _err(where, f"{key}.{name}", f"expected a finite number >= 0 (an effect "
-                                               f"threshold); got {_show(num)}")
+            raise _err(where, entry, f"expected a finite number >= 0 (an effect "
+                                     f"threshold); got {_show(num)}")
         out[name] = float(num)
     return out
 

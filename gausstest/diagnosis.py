@@ -1020,8 +1020,9 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                         kind="shell", question="shape", tests=tail_tests,
                         check="Mardia b2 of the whitened residuals (normal z)", pvalue=p_k,
                         magnitude=spread, magnitude_name="spread of ||y||^2 relative to chi2(d)",
-                        text=(f"shell: the sample lies on a shell (spread of the squared radii "
-                              f"{_num(spread)} x a Gaussian's, while each coordinate's own tails "
+                        text=(f"shell: the sample lies on a shell (spread of the squared "
+                              f"Mahalanobis radii {_num(spread)} x a Gaussian's, while each "
+                              "coordinate's own tails "
                               "would give about "
                               f"{_num(np.sqrt(max(implied, 0) / (2 * dd)))} x)")))
                 elif not cluster_dims:
@@ -1158,10 +1159,23 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         ptext = "p < 1e-16" if top.pvalue <= 1e-16 else f"p = {_num(top.pvalue)}"
         dims: tuple[int, ...] = ()
         worst = top.details.get("worst") if top.test == "marginals" else None
-        if worst:
-            dims = tuple(int(w["index"]) for w in worst[:3] if "index" in w)
-        where = (f"; its worst {'dimension is' if len(dims) == 1 else 'dimensions are'} "
+        if worst:  # the dimensions it rejects on (Holm-adjusted), at most three
+            dims = tuple(int(w["index"]) for w in worst[:3]
+                         if "index" in w and w.get("holm_pvalue", 1.0) <= top.pvalue * 1.0001)
+        where = (f"; it rejects on {'dimension' if len(dims) == 1 else 'dimensions'} "
                  + ", ".join(str(j) for j in dims)) if dims else ""
+        from .sample import extreme_cells
+
+        cells = () if _cells_replaced else extreme_cells(sample)
+        if _cells_replaced or len(cells):
+            # the outlying cells (named first in the report) are what the numbers support
+            records.append(Diagnosis(
+                kind="outliers", question="prior_match" if failing["prior_match"] else "shape",
+                tests=tuple(_label(r) for r in rej), check="outlying cells (t beyond the "
+                "Bonferroni level over all n d cells)", pvalue=float(top.pvalue), dimensions=dims,
+                text=("the outlying values named above account for the rejections; without "
+                      f"them no moment check names a cause at n = {n}, d = {d}")))
+            return tuple(records)
         records.append(Diagnosis(
             kind="unexplained", question="prior_match" if failing["prior_match"] else "shape",
             tests=tuple(_label(r) for r in rej), check="none", pvalue=1.0, dimensions=dims,

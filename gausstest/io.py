@@ -251,6 +251,19 @@ def _number(cell: str) -> float | None:
         return None
 
 
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _is_header(row: list[str]) -> bool:
+    """A header row: no cell is a number (a first data row with a typo in one cell is an
+    error, not a header), or pandas' default column names 0, 1, ..., k - 1 (after an
+    unnamed index column, or alone: ``pd.DataFrame(z).to_csv(index=False)``)."""
+    if all(_number(c) is None for c in row):
+        return True
+    names = row[1:] if not row[0].strip() else row
+    return len(names) > 1 and [c.strip() for c in names] == [str(k) for k in range(len(names))]
+
+
 def _load_text(path: Path) -> np.ndarray:
     shown = show_path(path)
     try:
@@ -276,11 +289,16 @@ def _load_text(path: Path) -> np.ndarray:
         if len(rows) != len(lines):
             raise FileReadError(f"{shown}: a quoted field spans several lines; numeric data "
                                 "has one row per line")
-    # a header row is one where no cell is a number: a first data row with a typo in one
-    # cell is an error, not a header
-    start = 1 if all(_number(c) is None for c in rows[0]) else 0
+    # a trailing delimiter on every line (some exporters write one): an empty last column
+    if delim is not None and len(rows) > 1 and all(len(r) > 1 and not r[-1].strip() for r in rows):
+        rows = [r[:-1] for r in rows]
+    start = 1 if _is_header(rows[0]) else 0
     if start >= len(rows):
         raise FileReadError(f"{shown}: has a header but no data rows")
+    if start and len(rows[0]) > 1 and not rows[0][0].strip() and all(
+            _INTEGER.fullmatch(r[0].strip()) for r in rows[1:] if r):
+        # pandas' DataFrame.to_csv() writes its row index as an unnamed first column
+        rows = [r[1:] for r in rows]
     width = len(rows[start])
     data = np.empty((len(rows) - start, width), dtype=np.float64)
     for i in range(start, len(rows)):
@@ -310,8 +328,11 @@ def load(path: str | Path, *, key: str | None = None,
     .npy files are memory-mapped (float64 data is not copied until used);
     .npz takes ``key`` or the only array, and decompresses a member only up to
     ``max_npz_mb`` megabytes (default :data:`MAX_NPZ_MB`, or ``GAUSSTEST_MAX_NPZ_MB``);
-    text files may have one header row (a row with no number in it) and ``#`` comment
-    lines, and commas, semicolons, tabs or spaces between values. Only regular files
+    text files may have one header row (a row with no number in it, or pandas' default
+    column names 0, 1, ..., d - 1) and ``#`` comment lines, and commas, semicolons, tabs
+    or spaces between values; an unnamed first column of integers under a header (the
+    row index that pandas' ``to_csv()`` writes) and an empty last column (a delimiter at
+    the end of every line) are left out. Only regular files
     are read.
 
     Raises

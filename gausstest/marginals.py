@@ -178,18 +178,26 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     n, d = sample.n, sample.d
     p, mean, sd, skew, exkurt, ks = (np.empty(d) for _ in range(6))
     # the composite-null tests are scale free: extreme magnitudes (beyond 2^(+-128), where
-    # fourth powers leave float64) are scaled by a power of two first (exact)
+    # fourth powers leave float64) are scaled by a power of two first (exact), each column
+    # by its own (one cell of 1e300 in one column leaves the others at their scale)
     shift = 0
     if null != "standard":
         biggest = sample.max_abs
         if biggest != 0.0 and not 2.0 ** -128 < biggest < 2.0 ** 128:
-            shift = -int(np.frexp(biggest)[1])  # by ldexp: 2^1029 (subnormal data) overflows
+            shift = 1
     # a chunk of columns at a time (one pass over the rows of a large sample each), every
     # per-column statistic of a sub-chunk at once: each column is sorted once, and its A^2
     # and KS distance come from one normal-CDF call per value (gausstest.normal_edf)
     for j0, xc in column_chunks(sample, floats=column_pass_floats()):
         def stats_of(sl, xc=xc, j0=j0):
-            x = xc[:, sl] if shift == 0 else np.ldexp(xc[:, sl], shift)
+            x = xc[:, sl]
+            exps = 0
+            if shift:
+                top_abs = np.abs(x).max(axis=0)
+                extreme = (top_abs != 0.0) & ~((2.0 ** -128 < top_abs) & (top_abs < 2.0 ** 128))
+                # by ldexp: 2^1029 (subnormal data) overflows
+                exps = np.where(extreme, -np.frexp(top_abs)[1], 0)
+                x = np.ldexp(x, exps[None, :])
             cols = slice(j0 + sl.start, j0 + sl.stop)
             m = x.mean(axis=0)
             c = x - m
@@ -199,6 +207,8 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
             m4 = (c2 * c2).mean(axis=0)
             del c, c2
             mean[cols], sd[cols] = m, np.sqrt(m2 * (n / (n - 1.0)))
+            if shift:  # reported in the data's units
+                mean[cols], sd[cols] = np.ldexp(m, -exps), np.ldexp(sd[cols], -exps)
             # biased g1 and g2, NaN for a constant column (as scipy.stats.skew / kurtosis)
             flat = m2 <= (np.finfo(float).resolution * m) ** 2
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -209,7 +219,8 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
                 a2, ks[cols] = sorted_edf(xs)
                 p[cols] = ad_pvalue(a2, n)
                 return
-            safe = np.where(sd[cols] > 0, sd[cols], 1.0)
+            sd_scaled = sd[cols] if not shift else np.ldexp(sd[cols], exps)
+            safe = np.where(sd_scaled > 0, sd_scaled, 1.0)
             xs -= m[:, None]
             xs /= safe[:, None]
             a2, ks[cols] = sorted_edf(xs)

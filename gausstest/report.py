@@ -480,7 +480,8 @@ def render_text(doc: dict) -> str:
 
 
 def render_markdown(doc: dict) -> str:
-    out = [f"# gausstest report{': ' + doc['source'] if doc.get('source') else ''}", "",
+    source = f": `{doc['source'].replace('`', '')}`" if doc.get("source") else ""
+    out = [f"# gausstest report{source}", "",
            f"n = {doc['n']}, d = {doc['d']}", "", "## Questions", "",
            "| question | verdict | p-value | null hypothesis | rejected tests |", "|---|---|---:|---|---|"]
     out += [f"| {label} | **{verdict}** | {p} | {hyp} | {tests} |"
@@ -600,10 +601,10 @@ def render_html(doc: dict, images: list[dict[str, str]] | str | None = None) -> 
         for r in rows:
             cls = " class='rej'" if r["rejected"] else ""
             parts.append(
-                f"<tr{cls}><td>{e(r['test'])}</td><td class='num'>{_fmt(r['statistic'])}</td>"
-                f"<td class='num'>{_fmt_p(r['pvalue'])}</td>"
-                f"<td class='num'>{_fmt_p(r['adjusted_pvalue'])}</td>"
-                f"<td class='num'>{_fmt(r['effect'], 3)}</td>"
+                f"<tr{cls}><td>{e(r['test'])}</td><td class='num'>{e(_fmt(r['statistic']))}</td>"
+                f"<td class='num'>{e(_fmt_p(r['pvalue']))}</td>"
+                f"<td class='num'>{e(_fmt_p(r['adjusted_pvalue']))}</td>"
+                f"<td class='num'>{e(_fmt(r['effect'], 3))}</td>"
                 f"<td>{e(r['pvalue_info']['description'])}</td></tr>")
         parts.append("</table>")
     if doc["skipped"] or doc["notes"]:

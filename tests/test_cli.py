@@ -248,3 +248,41 @@ def test_json_of_several_files_has_one_entry_per_file(good, tmp_path, capsys, co
     assert docs[0]["verdict"] == "pass" and "error" not in docs[0]
     assert docs[1]["exit_code"] == 2 and "constant" in docs[1]["error"]
     assert docs[1]["source"].endswith("const.npy")
+
+
+class TestSweepSixMessages:
+    """Messages and markup a QA sweep found off (each case as it was reported)."""
+
+    def test_max_effect_flag_named_without_a_stray_dot(self, good, capsys):
+        assert main(["check", str(good), "--max-effect", "energy=-1", *FAST]) == 2
+        err = capsys.readouterr().err
+        _one_line_error(err)
+        assert "--max-effect energy:" in err and ".energy" not in err
+
+    def test_missing_logvar_array_names_the_logvar_flag(self, tmp_path, capsys):
+        p = tmp_path / "post.npz"
+        np.savez(p, mu=np.zeros((50, 2)), lv=np.zeros((50, 2)))
+        assert main(["report", str(p), "--mu", "mu", "--logvar", "nope"]) == 2
+        err = capsys.readouterr().err
+        _one_line_error(err)
+        assert "--logvar NAME" in err and "--key" not in err
+
+    def test_one_dimensional_file_gets_a_command_line_fix(self, tmp_path, capsys):
+        p = tmp_path / "one.npy"
+        np.save(p, np.zeros(40))
+        assert main(["report", str(p)]) == 2
+        err = capsys.readouterr().err
+        _one_line_error(err)
+        assert "z[:, None]" not in err and "reshape(-1, 1)" in err
+
+    def test_html_and_markdown_escape_what_they_print(self, tmp_path, capsys):
+        z = np.random.default_rng(0).standard_normal((2000, 3))
+        z[:, 0] = np.random.default_rng(1).exponential(size=2000)  # p < 1e-16 printed "< 1e-16"
+        p = tmp_path / "a_<x>.npy"
+        np.save(p, z)
+        assert main(["report", str(p), "--format", "html", "--select", "marginals"]) == 1
+        html = capsys.readouterr().out
+        assert "< 1e-16" not in html and "&lt; 1e-16" in html and "<x>" not in html
+        assert main(["report", str(p), "--format", "markdown", "--select", "marginals"]) == 1
+        md = capsys.readouterr().out
+        assert md.splitlines()[0].startswith("# gausstest report: `") and "<x>" in md.splitlines()[0]

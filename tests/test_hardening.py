@@ -712,6 +712,21 @@ class TestExtremeValuesWithTheShippedTables:
         assert first.startswith("outlier: row 6") and "inf sd" not in first, first
         assert not any(x.kind == "scale" for x in rep.diagnoses), rep.findings
 
+    def test_one_huge_cell_is_the_cause_named_and_scipy_stays_quiet(self, recwarn):
+        # the default battery had said "no moment check names a cause" beside the outlier
+        # line, and Shapiro-Wilk warned of "range zero" on the other columns (scaled by the
+        # huge cell's power of two)
+        z = _base(1000, 4, seed=0)
+        z[1, 1] = 1e300
+        rep = gt.assess(z, progress=False)
+        assert rep.findings[0].startswith("outlier: row 2")
+        assert [x.kind for x in rep.diagnoses] == ["outliers"], rep.findings
+        assert "no moment check names a cause" not in rep.findings[0]
+        assert not [w for w in recwarn if "range zero" in str(w.message)]
+        m = rep.result("marginals", "gaussian").details["worst"]
+        assert m[0]["index"] == 1 and m[0]["pvalue"] < 1e-10
+        assert all(w["pvalue"] > 1e-3 for w in m[1:])  # the N(0, 1) columns, at their scale
+
 
 class TestApiOptionsFromSweep:
     """Option problems a second new-user sweep found (2026-12-03)."""

@@ -49,6 +49,28 @@ def test_csv_with_header(tmp_path):
     np.testing.assert_array_equal(load(p), [[1.5, 2.0], [-3.0, 0.4]])
 
 
+
+@pytest.mark.parametrize("text", [
+    ",z0,z1\n0,1.5,2\n1,-3,4e-1\n",     # pandas df.to_csv(): unnamed index column
+    ",0,1\n0,1.5,2\n1,-3,4e-1\n",       # ... with default integer column names
+    "0,1\n1.5,2\n-3,4e-1\n",            # pd.DataFrame(z).to_csv(index=False)
+    ",0,1\n7,1.5,2\n12,-3,4e-1\n",      # a filtered frame: the index is not 0..n-1
+    "1.5,2,\n-3,4e-1,\n",                # a delimiter at the end of every line
+    "z0,z1,\n1.5,2,\n-3,4e-1,\n",
+])
+def test_csv_as_pandas_and_exporters_write_it(tmp_path, text):
+    """The row index pandas writes is not a latent dimension (it had been scored as one:
+    'dimension 0 has variance 7.5e+03'), nor is a header of column numbers a data row."""
+    p = tmp_path / "z.csv"
+    p.write_text(text)
+    np.testing.assert_array_equal(load(p), [[1.5, 2.0], [-3.0, 0.4]])
+
+
+def test_csv_first_column_of_integers_with_a_name_is_data(tmp_path):
+    p = tmp_path / "z.csv"
+    p.write_text("a,b\n0,1.5\n1,-3\n")
+    np.testing.assert_array_equal(load(p), [[0, 1.5], [1, -3]])
+
 def test_txt_whitespace_and_comments(tmp_path):
     p = tmp_path / "z.txt"
     p.write_text("# latents\n1 2 3\n4  5\t6\n")
