@@ -303,7 +303,9 @@ def spectrum_flags(z: Any, *, draws: int = 200, rng: Any = 0) -> dict[str, Any]:
     Returns a dict: ``eigenvalues`` (descending) and ``eigenvectors`` (columns, same
     order), ``null_eigenvalues`` (draws x d, each row descending), ``low_cut`` (the 0.5%
     point of the smallest null eigenvalue), ``high_cut`` (the 99.5% point of the largest),
-    ``collapsed`` / ``inflated``: ranks (0-based) of the eigenvalues beyond them. With
+    ``below`` / ``inflated``: ranks (0-based) of the eigenvalues beyond them, and
+    ``collapsed``: those of ``below`` under 0.1 of the median eigenvalue and of 1 (the
+    report's word; a direction at 0.7 is below the prior's band, not collapsed). With
     ``draws`` = 200 and N(0, I) data a flag happens on about 1-2% of samples (1.7% of
     300 seeded samples at n = 500, d = 8; the cuts are themselves estimated).
     """
@@ -316,7 +318,9 @@ def spectrum_flags(z: Any, *, draws: int = 200, rng: Any = 0) -> dict[str, Any]:
     high_cut = float(np.quantile(null[:, 0], 0.995))
     return {"eigenvalues": w, "eigenvectors": v, "null_eigenvalues": null,
             "low_cut": low_cut, "high_cut": high_cut,
-            "collapsed": [int(i) for i in np.flatnonzero(w < low_cut)],
+            "below": [int(i) for i in np.flatnonzero(w < low_cut)],
+            "collapsed": [int(i) for i in np.flatnonzero(
+                (w < low_cut) & (w < 0.1 * min(float(np.median(w)), 1.0)))],
             "inflated": [int(i) for i in np.flatnonzero(w > high_cut)]}
 
 
@@ -327,9 +331,10 @@ def spectrum(z: Any, report=None, *, ax=None, draws: int = 200, rng: Any = 0):
     covariance of ``draws`` simulated N(0, I) samples of this (n, d) (exact Wishart
     draws); the dashed lines are the Marchenko-Pastur edges (1 +- sqrt(d / n))^2,
     their large-(n, d) limit. Eigenvalues below the 0.5% point of the smallest null
-    eigenvalue are marked as collapsed directions, above the 99.5% point of the
-    largest as inflated; up to three of each are listed (rank, eigenvalue) with their
-    largest loadings. Returns the figure.
+    eigenvalue are marked as below N(0, I) (collapsed under 0.1 of the median and of 1),
+    above the 99.5% point of the largest as inflated; up to three of each are listed
+    (rank, eigenvalue) with their largest loadings, unless a neighbour's eigenvalue is
+    within 10% (then the direction is not determined). Returns the figure.
     """
     sample, _ = _sample_of(z)
     fig, ax = _axes(ax)
@@ -349,17 +354,26 @@ def spectrum(z: Any, report=None, *, ax=None, draws: int = 200, rng: Any = 0):
     ax.axhline(1.0, color="black", lw=0.6)
     low_cut, high_cut = flags["low_cut"], flags["high_cut"]
     bad = np.zeros(d, dtype=bool)
-    bad[flags["collapsed"] + flags["inflated"]] = True
+    bad[flags["below"] + flags["inflated"]] = True
     ax.plot(rank[~bad], shown[~bad], "o", ms=4, color=_DATA, label="eigenvalues of cov(z)")
     if bad.any():
         ax.plot(rank[bad], shown[bad], "o", ms=6, color=_BAD, label="outside N(0, I)")
         marked = np.flatnonzero(bad)
-        # name at most 3 low and 3 high directions by their largest loadings
+        collapsed = set(flags["collapsed"])
+        # name at most 3 low and 3 high directions by their largest loadings; a direction
+        # whose eigenvalue is within 10% of a neighbour's has no loadings of its own
+        # (near-equal eigenvalues span a subspace, inside which any basis will do)
         lines = []
         for i in [*marked[w[marked] > high_cut][:3], *marked[w[marked] < low_cut][-3:]]:
-            j = np.argsort(-np.abs(v[:, i]))[:3]
-            what = "collapsed" if w[i] < low_cut else "inflated"
-            text = " ".join(f"{v[k, i]:+.2f}z[{k}]" for k in j if abs(v[k, i]) >= 0.2)
+            what = ("collapsed" if i in collapsed else "below N(0, I)" if w[i] < low_cut
+                    else "inflated")
+            near = [k for k in (i - 1, i + 1)
+                    if 0 <= k < d and abs(w[k] - w[i]) <= 0.1 * max(abs(w[i]), abs(w[k]))]
+            if near:
+                text = "(a subspace with its neighbours: no single direction)"
+            else:
+                j = np.argsort(-np.abs(v[:, i]))[:3]
+                text = " ".join(f"{v[k, i]:+.2f}z[{k}]" for k in j if abs(v[k, i]) >= 0.2)
             lines.append(f"#{i + 1} {what} ({w[i]:.2g}): {text}")
         extra = len(marked) - len(lines)
         if extra > 0:

@@ -83,6 +83,16 @@ class TestWhatThePicturesMark:
         assert f["inflated"] == [0] and f["collapsed"] == []
         assert abs(f["eigenvectors"][0, 0]) > 0.99
 
+    def test_spectrum_calls_a_uniform_scale_of_08_below_the_band_not_collapsed(self):
+        # the picture had said "#6 collapsed (0.74): +0.54z[0] -0.49z[3]" where the report
+        # says "scale off" and "collapsed dims = none" (sweep 6)
+        z = np.random.default_rng(0).standard_normal((1000, 8)) * np.sqrt(0.8)
+        f = plots.spectrum_flags(z)
+        assert f["below"] and f["collapsed"] == []
+        fig = plots.spectrum(z)
+        text = " ".join(t.get_text() for t in fig.axes[0].texts)
+        assert "collapsed" not in text and "below N(0, I)" in text and "z[" not in text
+
     @pytest.mark.parametrize("seed", [1, 2, 3])
     def test_spectrum_flags_nothing_on_gaussian_samples(self, seed):
         f = plots.spectrum_flags(alt.sample("normal", 1000, 8, rng=seed))
