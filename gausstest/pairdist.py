@@ -192,12 +192,12 @@ def _count_modes(counts: np.ndarray, grid: _Grid) -> int:
     return count_modes(groups)
 
 
-def count_modes(groups: np.ndarray, z: float | None = None) -> int:
+def count_modes(groups: np.ndarray, z: float | None = None, floor: float = 0.2) -> int:
     """Clear modes of a histogram: after a 3-point moving average, local maxima of at
-    least 20% of the highest, each separated from the previous one by a dip below 70% of
-    the lower of the two peaks. With ``z`` (``groups`` are then counts), the dip must also
-    exceed counting noise: 3 (peak - valley) >= z sqrt(3 (peak + valley)) on the
-    three-bin sums (Poisson), so that a flat histogram's noise is not a second mode."""
+    least ``floor`` (20%) of the highest, each separated from the previous one by a dip
+    below 70% of the lower of the two peaks. With ``z`` (``groups`` are then counts), the
+    dip must also exceed counting noise: 3 (peak - valley) >= z sqrt(3 (peak + valley)) on
+    the three-bin sums (Poisson), so that a flat histogram's noise is not a second mode."""
     sm = np.convolve(np.pad(groups, 1, mode="edge"), np.ones(3) / 3, mode="valid")
     top = sm.max()
     modes, last_peak, valley = 0, None, np.inf
@@ -209,7 +209,7 @@ def count_modes(groups: np.ndarray, z: float | None = None) -> int:
 
     for i in range(1, sm.size - 1):
         valley = min(valley, sm[i])
-        if sm[i] >= sm[i - 1] and sm[i] > sm[i + 1] and sm[i] >= 0.2 * top:
+        if sm[i] >= sm[i - 1] and sm[i] > sm[i + 1] and sm[i] >= floor * top:
             if last_peak is None or clear(min(last_peak, sm[i])):
                 modes += 1
                 last_peak, valley = sm[i], sm[i]

@@ -62,6 +62,9 @@ EXPECT: dict[str, tuple[set[str], set[str]]] = {
     "relu": ({"skew", "heavy_tails"}, {"scale"}),
     "dup5": ({"duplicates"}, set()),
     "lowrank3": ({"collapsed"}, {"scale"}),
+    # added after a sixth sweep: a small far group (10% of the rows 6 sd out along z[0]);
+    # below the n at which its mode beats counting noise, "inflated" is the right story
+    "far_group10": ({"clusters", "inflated"}, {"scale", "shrunk", "unexplained"}),
 }
 
 
@@ -169,6 +172,10 @@ def make(case: str, n: int, d: int, seed: int) -> np.ndarray:
         z = g()
         k = n // 20
         z[rng.choice(n, k, replace=False)] = z[rng.choice(n, k, replace=False)]
+        return z
+    if case == "far_group10":
+        z = g()
+        z[: n // 10, 0] += 6.0
         return z
     if case == "lowrank3":
         w = rng.standard_normal((3, d))
