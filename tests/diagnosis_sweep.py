@@ -1,9 +1,9 @@
 """Findings on seeded samples with a known cause: does the report name it, and only it?
 
-36 constructions (a scale, a shift, dimensions collapsed, shrunk or inflated, correlations,
+37 constructions (a scale, a shift, dimensions collapsed, shrunk or inflated, correlations,
 heavy and light tails, skewed coordinates, mixtures, a hole at the centre, outliers,
 rounding, cluster centres; AR(1) correlation, a Gaussian copula of exponential
-marginals, ReLU'd and duplicated rows, low rank plus noise) at n in {500, 3000} and d in
+marginals, ReLU'd and duplicated rows, low rank plus noise, a far group) at n in {500, 3000} and d in
 {4, 16, 64}, two seeds each, and ten N(0, I) seeds per (n, d). Each case has the kinds one of which must be named when
 the report fails, and kinds that would be a wrong cause. The default battery (`assess`)
 names them; the table says, per case, how many of the 12 runs named a right cause and no
