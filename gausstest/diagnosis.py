@@ -944,6 +944,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         m = max(1, len(cluster_candidates))
         z_crit = stats.norm.isf(level / m)
         best = None
+        axes_split: list[int] = []  # every coordinate that splits on its own
         for how, u in cluster_candidates:
             proj = sample.centered @ u
             if proj.std() <= 0:
@@ -957,6 +958,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             # groups in a plane are two uneven modes along an axis: skewed, g2 about -1,
             # not always significantly negative at n = 500.)
             if modes >= 2 or (bc_high and flat):
+                if how == "axis":
+                    axes_split.append(int(np.argmax(u)))
                 score = (modes >= 2, -g2)
                 p_k = float(min(1.0, stats.norm.sf(-zk) * m))
                 if best is None or score > best[0]:
@@ -968,6 +971,13 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             ax = _axis(u)
             where = f"dimension {ax}" if ax is not None else f"the direction {_direction_text(u)}"
             dims = (ax,) if ax is not None else _top_dims(u)
+            if ax is not None and len(axes_split) > 1 and ax in axes_split:
+                # several coordinates split each on their own (tanh-saturated or binary
+                # latents): name them all, not the best one alone
+                dims = tuple(sorted(set(axes_split)))
+                listed = ", ".join(str(j) for j in dims[:12])
+                where = (f"each of dimensions {listed}"
+                         f"{f' and {len(dims) - 12} more' if len(dims) > 12 else ''}")
             cluster_dims.update(dims)
             # the variance the groups add along u is the same cause: a record along u, or
             # naming dimensions whose span holds u

@@ -509,3 +509,12 @@ class TestSmallFarGroup:
         text = " ".join(rep.findings)
         assert "not along single dimensions" not in text
         assert any(x.dimensions and x.dimensions[0] == 0 for x in rep.diagnoses), rep.findings
+
+
+def test_every_coordinate_that_splits_is_named():
+    # tanh-saturated latents split along each coordinate; the record had named dimension
+    # 0 alone, and a user would have fixed one unit (sweep 6)
+    z = np.tanh(2 * np.random.default_rng(0).standard_normal((2000, 8)))
+    rep = gt.assess(z, progress=False)
+    rec = next(x for x in rep.diagnoses if x.kind == "clusters")
+    assert rec.dimensions == tuple(range(8)) and "each of dimensions 0, 1, 2" in rec.text
