@@ -1145,8 +1145,14 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     # b1 also grows with heavy tails and outlying cells: only without them, and only when
     # every coordinate was checked for skewness
     # (and not on a sample whose outlying cells were replaced: the test saw them)
+    # (nor beside a Mardia kurtosis above a Gaussian's at the 1% level, one-sided: a
+    # symmetric scale mixture at (1000, 128), b2 at p = 6e-4, had been "skewed jointly" in
+    # 2 of 12 seeds; the shipped WAE latents, b2 at z = 1.4, keep the finding)
+    kurt_res = next((r for r in results if r.test == "mardia_kurtosis" and r.null == "gaussian"),
+                    None)
+    kurt_high = kurt_res is not None and float(kurt_res.statistic) > stats.norm.isf(0.01)
     if (shape_ok and skew_res is not None and skew_res.pvalue <= level and live.all()
-            and not _cells_replaced and not n_dup
+            and not _cells_replaced and not n_dup and not kurt_high
             and not any(r.kind in ("skew", "heavy_tails", "clusters") for r in records)
             and not len(_outlier_cells(sample))):
         expected = d * (d + 1) * (d + 2) / n  # E b1 under normality (k-corrected), to O(1/n)
