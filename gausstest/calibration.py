@@ -93,6 +93,8 @@ EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     "henze_zirkler": {
         **{n: (40, 56, 80, 100, 144, 160, 200, 224) for n in N_GRID if n < 1000},
         1000: (40, 56, 80, 100, 112, 144, 160, 200, 224, 300),
+        # the extra rows of d = 200, 224 and 256 (EXTRA_N) hold 200 and 224 too
+        600: (200, 224), 850: (200, 224),
     },
     "mardia_skewness": {150: (100,), 200: (100,), 300: (200,), 400: (200,)},
     "energy": {150: (100,), 200: (100,), 300: (200,), 400: (200,)},
@@ -103,7 +105,8 @@ EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
 #: apart, and it is interpolated between them; at 384 and 512 too, in the coordinates of
 #: :data:`_HIGH_D`
 EXTRA_N: dict[str, dict[int, tuple[int, ...]]] = {
-    "henze_zirkler": {256: (350, 450, 600, 850), 384: (450, 600, 850), 512: (600, 850)},
+    "henze_zirkler": {200: (600, 850), 224: (600, 850), 256: (350, 450, 600, 850),
+                      384: (450, 600, 850), 512: (600, 850)},
 }
 #: beyond :data:`_D_INTERPOLATED_UP_TO`: ((up to d, largest ratio of the two tabled d
 #: around d), ...), the tabled d being the grid and the extra d both rows hold; beyond the
@@ -501,8 +504,20 @@ class _Table:
 
     def _n_nodes(self, d: int) -> np.ndarray:
         """Indices of the rows n tabled at d: the n grid, and the extra n
-        (:data:`EXTRA_N`) simulated at exactly this d."""
-        extra = EXTRA_N.get(self.code, {}).get(d, ())
+        (:data:`EXTRA_N`) simulated at exactly this d, or, off the tabled d, at both
+        tabled d around it (Henze-Zirkler's composite law between d = 200 and 256 at 500-
+        1000 rows: the grid rows there are 40% apart, too far to interpolate, and its first
+        answer had been a minute of Monte Carlo)."""
+        by_d = EXTRA_N.get(self.code, {})
+        extra = by_d.get(d)
+        if extra is None and by_d:
+            tabled = sorted(set(D_GRID).union(*(set(v) for v in
+                                                EXTRA_D.get(self.code, {}).values())))
+            below = [t for t in tabled if t < d]
+            above = [t for t in tabled if t > d]
+            if below and above:
+                extra = tuple(sorted(set(by_d.get(below[-1], ())) & set(by_d.get(above[0], ()))))
+        extra = extra or ()
         return np.array([i for i, v in enumerate(self.n_grid) if int(v) in N_GRID + extra])
 
     def _cells(self, n: int, d: int):

@@ -463,3 +463,21 @@ def test_no_interpolation_from_rows_near_d_where_it_fails(code):
     for other in ("mardia_kurtosis", "radii"):
         assert cal.applies(get_spec(other), 450, 384, "gaussian", {})
         assert cal.applies(get_spec(other), 240, 192, "gaussian", {})
+
+
+def test_henze_zirkler_between_d_200_and_256_at_500_to_1000_rows_is_tabled():
+    """Under the composite null the grid rows 500, 700 and 1000 are too far apart beyond
+    d = 200 (cal._N_INTERPOLATION_MAX_GAP): d = 200 and 224 got the rows 600 and 850 that
+    d = 256 has (cal.EXTRA_N / EXTRA_D), and d between them uses the rows both hold. A first
+    report at (600, 240) had been a minute of Monte Carlo; validated by
+    ``validate.py interp`` (tests/size/high_d_interp.md)."""
+    spec = get_spec("henze_zirkler")
+    for n, d in [(600, 240), (560, 212), (780, 230), (900, 250), (650, 205), (527, 240)]:
+        for null in ("standard", "gaussian"):
+            opts = cal.canonical_options("henze_zirkler", n, d)
+            assert cal.applies(spec, n, d, null, opts), (n, d, null)
+    _, _, cells = cal.table_for("henze_zirkler", "gaussian").quantiles(600, 240)
+    assert {cn for cn, _ in cells} == {600} and {cd for _, cd in cells} == {224, 256}
+    # below d = 200 the extra rows do not enter (no cells there)
+    assert 600 not in {cn for cn, _ in cal.table_for("henze_zirkler", "gaussian")
+                       .quantiles(600, 190)[2]}
