@@ -333,6 +333,12 @@ def _kurt_kernel(x: np.ndarray, *, null: str) -> np.ndarray:
     return (_b2(x) - mean) / np.sqrt(var)
 
 
+def _kurt_radial(r2: np.ndarray, d: int, *, null: str) -> np.ndarray:
+    """:func:`_kurt_kernel` from the whitened squared radii (..., n): b2 = mean r2^2."""
+    mean, var = _kurt_moments(r2.shape[-1], d, null)
+    return ((r2 * r2).mean(axis=-1) - mean) / np.sqrt(var)
+
+
 def _kurt_simulate(n, d, null, b, rng, opts):
     if null == "standard":  # radii are iid chi2(d): simulate them directly, O(n) a replicate
         out = np.empty(b)
@@ -388,8 +394,8 @@ KURTOSIS = register(TestSpec(
 # the same spec without the custom simulator, used by it for the composite null
 KURTOSIS_MC = TestSpec(
     code="mardia_kurtosis", family="moments", title="Mardia kurtosis",
-    nulls=("standard", "gaussian"), kernel=_kurt_kernel, observe=_kurt_observe,
-    effect_name=KURTOSIS.effect_name, mc_max_n=None,
+    nulls=("standard", "gaussian"), kernel=_kurt_kernel, radial_kernel=_kurt_radial,
+    observe=_kurt_observe, effect_name=KURTOSIS.effect_name, mc_max_n=None,
 )
 
 

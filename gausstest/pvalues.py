@@ -365,13 +365,28 @@ def whitened_gram(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     return g
 
 
+def whitened_radii(n: int, d: int, b: int, rng: np.random.Generator) -> np.ndarray:
+    """Squared radii ||y_i||^2 (b, n) of b whitened N(0, I) samples (n rows, d dimensions),
+    drawn without the samples: the diagonal of :func:`whitened_gram`,
+    n (1 - 1/n - ||q_i||^2), O(n m^2) per sample for m = n - 1 - d (they sum to n d)."""
+    m = n - 1 - d
+    out = np.full((b, n), float(n - 1))
+    for k in range(b):
+        if m > 0:
+            w = rng.standard_normal((n, m))
+            w -= w.mean(axis=0)
+            q = np.linalg.qr(w)[0]
+            out[k] -= n * np.einsum("ij,ij->i", q, q)
+    return out
+
+
 def _gram_route(spec, n: int, d: int, null: str) -> bool:
     """Draw whitened Gram matrices instead of whitening samples: for an affine-invariant
     statistic with a Gram kernel under the composite null, where it is cheaper (fewer
     than d dimensions in the complement, m = n - 1 - d < d; flops m (2 m + n) n against
     d (2 d + n) n)."""
-    return (null == "gaussian" and spec.gram_kernel is not None and spec.affine_invariant
-            and 0 <= n - 1 - d < d)
+    return (null == "gaussian" and (spec.gram_kernel is not None or spec.radial_kernel is not None)
+            and spec.affine_invariant and 0 <= n - 1 - d < d)
 
 
 def _draw_statistics_unlimited(spec, n, d, null, options, b, seed) -> np.ndarray:
@@ -380,6 +395,12 @@ def _draw_statistics_unlimited(spec, n, d, null, options, b, seed) -> np.ndarray
                           dtype=np.float64)
     if _gram_route(spec, n, d, null):
         rng = np.random.default_rng(seed)
+        if spec.radial_kernel is not None:
+            per = max(1, min(b, _BATCH_FLOATS // max(1, n)))
+            return np.concatenate([
+                np.asarray(spec.radial_kernel(whitened_radii(n, d, min(per, b - s), rng), d,
+                                              null=null, **options), dtype=np.float64)
+                for s in range(0, b, per)])
         return np.array([spec.gram_kernel(whitened_gram(n, d, rng), d, null=null, **options)
                          for _ in range(b)], dtype=np.float64)
     rng = np.random.default_rng(seed)

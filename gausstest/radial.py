@@ -76,6 +76,13 @@ def _radii_kernel(x: np.ndarray, *, null: str, statistic: str = "ad") -> np.ndar
     return _scaled(edf_statistics(lu, l1), statistic, x.shape[-2])
 
 
+def _radii_radial(r2: np.ndarray, d: int, *, null: str, statistic: str = "ad") -> np.ndarray:
+    """:func:`_radii_kernel` from the whitened squared radii (..., n)."""
+    n = r2.shape[-1]
+    _, lu, l1 = _pit_of_radii(r2, n, d, null)
+    return _scaled(edf_statistics(lu, l1), statistic, n)
+
+
 def _radii_simulate(n, d, null, b, rng, opts):
     which = opts.get("statistic", "ad")
     if null == "standard":  # PIT values are iid uniform: distribution-free, O(n) a draw
@@ -155,7 +162,8 @@ RADII = register(TestSpec(
 ))
 _RADII_PLAIN = TestSpec(
     code="radii", family="radial", title="Radii CDF", nulls=("standard", "gaussian"),
-    kernel=_radii_kernel, observe=_radii_observe, effect_name=RADII.effect_name,
+    kernel=_radii_kernel, radial_kernel=_radii_radial, observe=_radii_observe,
+    effect_name=RADII.effect_name,
 )
 
 

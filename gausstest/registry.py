@@ -64,6 +64,10 @@ class TestSpec:
     #: null). Near n = d the Monte Carlo null then draws g directly
     #: (:func:`gausstest.pvalues.whitened_gram`), without a sample to whiten
     gram_kernel: Callable[..., float] | None = None
+    #: ``radial_kernel(r2, d, null=..., **options)``: the statistic of whitened samples
+    #: from their squared radii r2 (..., n) alone (Mardia's kurtosis, the radii test): near
+    #: n = d the composite null draws them without a sample (:func:`whitened_radii`)
+    radial_kernel: Callable[..., np.ndarray] | None = None
     #: Monte Carlo simulates at min(n, cap) rows, cap = mc_max_n (or mc_max_n(d));
     #: None simulates at n
     mc_max_n: int | None | Callable[[int], int | None] = 1000

@@ -231,3 +231,36 @@ def test_monte_carlo_takes_the_gram_route_near_n_equals_d(monkeypatch):
     pvalues._draw_statistics(spec, 100, 30, "gaussian", {}, 5, 1)
     pvalues._draw_statistics(spec, 40, 30, "standard", {}, 5, 1)
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize("n, d", [(12, 8), (60, 40), (300, 250)])
+def test_radial_kernels_equal_kernels_on_the_same_sample(n, d):
+    from gausstest.moments import KURTOSIS_MC
+    from gausstest.radial import _RADII_PLAIN
+    from gausstest.sample import whiten_batch
+
+    x = whiten_batch(np.random.default_rng([n, d]).standard_normal((3, n, d)), any_rotation=True)
+    r2 = np.einsum("bij,bij->bi", x, x)
+    for spec in (KURTOSIS_MC, _RADII_PLAIN):
+        np.testing.assert_allclose(spec.radial_kernel(r2, d, null="gaussian"),
+                                   spec.kernel(x, null="gaussian"), rtol=1e-10, atol=1e-12)
+
+
+def test_whitened_radii_law():
+    """Drawn radii sum to n d exactly; Mardia's kurtosis from them has its exact null mean 0
+    and sd 1; the radii test's statistic agrees in law with whitened samples (KS)."""
+    from scipy import stats
+
+    from gausstest.moments import KURTOSIS_MC
+    from gausstest.pvalues import whitened_radii
+    from gausstest.radial import _RADII_PLAIN
+    from gausstest.sample import whiten_batch
+
+    n, d, b = 60, 40, 4000
+    r2 = whitened_radii(n, d, b, np.random.default_rng(2))
+    np.testing.assert_allclose(r2.sum(axis=1), n * d)
+    k = KURTOSIS_MC.radial_kernel(r2, d, null="gaussian")
+    assert abs(k.mean()) < 4 / np.sqrt(b) and abs(k.std() - 1) < 0.05
+    x = whiten_batch(np.random.default_rng(3).standard_normal((b, n, d)), any_rotation=True)
+    assert stats.ks_2samp(_RADII_PLAIN.radial_kernel(r2, d, null="gaussian"),
+                          _RADII_PLAIN.kernel(x, null="gaussian")).pvalue > 1e-3
