@@ -531,3 +531,24 @@ def test_no_joint_skew_beside_a_kurtosis_above_a_gaussians():
         z = mu + rng.uniform(0.1, 0.5, size=(1000, 1)) * g
         rep = gt.assess(z, progress=False)
         assert not any("skewed jointly" in f for f in rep.findings), rep.findings
+
+
+def test_wide_rotated_spectrum_takes_the_prior_as_reference():
+    """Eigenvalues spread log-uniformly over [0.3, 3], randomly rotated, at (4000, 8): no
+    eigenvalue in the prior's band, and the most populous band held 3 of 8; its scale 2.23
+    made a dimension at variance 1.02 "shrunk" (sweep 7). With fewer than half the live
+    directions in one band, the prior's 1 is the reference."""
+    from scipy.stats import ortho_group
+
+    rng = np.random.default_rng([2, 4000, 8, sum(map(ord, "rotated"))])
+    ev = np.exp(rng.uniform(np.log(0.3), np.log(3), 8))
+    q = ortho_group.rvs(8, random_state=rng)
+    z = (rng.standard_normal((4000, 8)) * np.sqrt(ev)) @ q.T
+    rep = gt.assess(z, rng=0, progress=False)
+    var = z.var(axis=0)
+    for x in rep.diagnoses:
+        if x.kind == "shrunk" and x.direction is None:
+            assert all(var[j] < 0.9 for j in x.dimensions), rep.findings
+        if x.kind == "inflated" and x.direction is None:
+            assert all(var[j] > 1.1 for j in x.dimensions), rep.findings
+    assert not any(x.kind == "scale" for x in rep.diagnoses), rep.findings
