@@ -170,12 +170,28 @@ def assess_posterior(
         listed = ", ".join(f"{j} (Var(mu) {describe_number(var_mu[j])}, KL "
                            f"{describe_number(kl[j])} nats)" for j in inactive[:16])
         more = f" and {len(inactive) - 16} more" if len(inactive) > 16 else ""
+        mean_var = summ["mean_variance"]
+        # "the prior's own noise" only where the posterior variance is the prior's (an
+        # encoder that outputs a constant mu with logvar = -30 has a KL of 14.5 nats and an
+        # aggregate of variance 1e-13 along the unit: collapsed, not the prior; sweep 7)
+        off = [j for j in inactive if not 0.5 <= float(mean_var[j]) <= 2.0]
+        tail = ("the aggregate posterior is the prior's own noise there" if not off else
+                "the aggregate posterior is the prior's own noise there, except along "
+                + ", ".join(f"{j} (E[sigma^2] {f'{float(mean_var[j]):.2g}'})" for j in off[:16])
+                + ", where the posterior variance is not the prior's 1: the aggregate has "
+                "variance about " + ", ".join(f'{float(var_mu[j] + mean_var[j]):.2g}'
+                                              for j in off[:16])
+                + " there, not 1" if len(off) < len(inactive) else
+                "the posterior variance is not the prior's 1 either (E[sigma^2] "
+                + ", ".join(f'{float(mean_var[j]):.2g}' for j in off[:16])
+                + "): the aggregate posterior has variance about "
+                + ", ".join(f'{float(var_mu[j] + mean_var[j]):.2g}' for j in off[:16])
+                + " there, not the prior's 1")
         words = (f"{'unit' if len(inactive) == 1 else 'units'} {listed}{more} "
                  f"{'is' if len(inactive) == 1 else 'are'} inactive: the posterior means do "
                  "not move (Burda et al.: Var(mu) <= 0.01, or under 1% of the aggregate "
                  "variance), so the decoder ignores "
-                 f"{'it' if len(inactive) == 1 else 'them'}; the aggregate posterior is the "
-                 "prior's own noise there")
+                 f"{'it' if len(inactive) == 1 else 'them'}; {tail}")
         if rep.passed:
             words += ("; the posterior samples look Gaussian (every test passes) while "
                       f"{len(inactive)} of {summ['d']} units are inactive")

@@ -137,3 +137,19 @@ def test_nan_policy_omit_drops_rows_non_finite_in_either_array():
         gt.assess_posterior(mu, lv, tests=["radii"])
     rep = gt.assess_posterior(mu, lv, tests=["radii"], nan_policy="omit", progress=False)
     assert rep.n == 498 and rep.posterior["inactive"] == [1, 4]
+
+
+def test_inactive_unit_with_tiny_posterior_variance_is_not_the_priors_noise():
+    """A unit with a constant mu and logvar = -30 (KL 14.5 nats) is inactive, but its
+    aggregate posterior has variance 1e-13, not the prior's noise (sweep 7)."""
+    import gausstest as gt
+
+    rs = np.random.default_rng(0)
+    mu = 0.9 * rs.standard_normal((1000, 8))
+    lv = np.full((1000, 8), np.log(0.19))
+    mu[:, 3], lv[:, 3] = 0.0, -30.0
+    mu[:, 5], lv[:, 5] = 0.0, 0.0  # a unit collapsed to the prior: its noise is the prior's
+    rep = gt.assess_posterior(mu, lv, progress=False)
+    rec = next(x for x in rep.diagnoses if x.kind == "inactive_units")
+    assert rec.dimensions == (3, 5)
+    assert "except along 3 (E[sigma^2] 9.4e-14)" in rec.text, rec.text
