@@ -187,7 +187,7 @@ def verdict_weights(pairs: Sequence[tuple[str, str]], weights: Any = None) -> li
             code, sep, nl = key.partition(":")
             user[canonical_code(code) + sep + nl] = val
     elif weights is not None:
-        raise ValueError(f"weights must be None, 'equal' or a dict code -> weight; got {weights!r}")
+        raise OptionError(f"weights must be None, 'equal' or a dict code -> weight; got {weights!r}")
     out = []
     for code, nl in pairs:
         w = _lookup(user, code, nl)

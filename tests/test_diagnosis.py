@@ -565,3 +565,14 @@ def test_heteroscedastic_coordinate_is_heavy_tails_not_one_outlier():
     heavy = [x for x in rep.diagnoses if x.kind == "heavy_tails"]
     assert heavy and heavy[0].dimensions == (1,), rep.findings
     assert not any(x.kind == "outliers" for x in rep.diagnoses), rep.findings
+
+
+@pytest.mark.parametrize("seed, question", [(12, "shape"), (53, "prior_match")])
+def test_chance_failure_of_a_gaussian_is_not_stated_as_a_departure(seed, question):
+    """Chance failures of exact N(0, I) samples (3 of 60 seeds at (500, 8)): the record
+    says it may be chance at that p-value, and a rejection by composite-null tests alone
+    is a shape record, not "[prior match]" (sweep 7)."""
+    rep = gt.assess(np.random.default_rng([seed, 77]).standard_normal((500, 8)), progress=False)
+    assert rep.verdict == "fail"
+    assert [(x.kind, x.question) for x in rep.diagnoses] == [("unexplained", question)]
+    assert "may also be chance" in rep.findings[0]
