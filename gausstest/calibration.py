@@ -510,9 +510,8 @@ class _Table:
         answer had been a minute of Monte Carlo)."""
         by_d = EXTRA_N.get(self.code, {})
         extra = by_d.get(d)
-        if extra is None and by_d:
-            tabled = sorted(set(D_GRID).union(*(set(v) for v in
-                                                EXTRA_D.get(self.code, {}).values())))
+        tabled = sorted(set(D_GRID).union(*(set(v) for v in EXTRA_D.get(self.code, {}).values())))
+        if extra is None and by_d and d not in tabled:
             below = [t for t in tabled if t < d]
             above = [t for t in tabled if t > d]
             if below and above:

@@ -254,14 +254,20 @@ def _number(cell: str) -> float | None:
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
-def _is_header(row: list[str]) -> bool:
-    """A header row: no cell is a number (a first data row with a typo in one cell is an
-    error, not a header), or pandas' default column names 0, 1, ..., k - 1 (after an
-    unnamed index column, or alone: ``pd.DataFrame(z).to_csv(index=False)``)."""
+def _is_header(rows: list[list[str]]) -> bool:
+    """Is the first row a header: no cell is a number (a first data row with a typo in one
+    cell is an error, not a header), or pandas' default column names 0, 1, ..., k - 1 after
+    an unnamed index column (``pd.DataFrame(z).to_csv()``), or alone
+    (``to_csv(index=False)``) when some later value is not an integer (a file of integers
+    whose first row is 0, 1 is data)."""
+    row = rows[0]
     if all(_number(c) is None for c in row):
         return True
-    names = row[1:] if not row[0].strip() else row
-    return len(names) > 1 and [c.strip() for c in names] == [str(k) for k in range(len(names))]
+    indexed = len(row) > 1 and not row[0].strip()
+    names = row[1:] if indexed else row
+    if [c.strip() for c in names] != [str(k) for k in range(len(names))]:
+        return False
+    return indexed or any(not _INTEGER.fullmatch(c.strip()) for r in rows[1:] for c in r)
 
 
 def _load_text(path: Path) -> np.ndarray:
@@ -292,7 +298,7 @@ def _load_text(path: Path) -> np.ndarray:
     # a trailing delimiter on every line (some exporters write one): an empty last column
     if delim is not None and len(rows) > 1 and all(len(r) > 1 and not r[-1].strip() for r in rows):
         rows = [r[:-1] for r in rows]
-    start = 1 if _is_header(rows[0]) else 0
+    start = 1 if _is_header(rows) else 0
     if start >= len(rows):
         raise FileReadError(f"{shown}: has a header but no data rows")
     if start and len(rows[0]) > 1 and not rows[0][0].strip() and all(

@@ -66,6 +66,15 @@ def test_csv_as_pandas_and_exporters_write_it(tmp_path, text):
     np.testing.assert_array_equal(load(p), [[1.5, 2.0], [-3.0, 0.4]])
 
 
+def test_csv_of_integers_starting_0_1_is_data_and_pandas_d1_reads(tmp_path):
+    p = tmp_path / "ints.csv"
+    p.write_text("0,1\n2,3\n4,5\n")
+    np.testing.assert_array_equal(load(p), [[0, 1], [2, 3], [4, 5]])
+    for text in ("0\n1.5\n-3\n", ",0\n0,1.5\n1,-3\n"):  # pandas, d = 1, without / with index
+        p.write_text(text)
+        np.testing.assert_array_equal(load(p), [[1.5], [-3.0]])
+
+
 def test_csv_first_column_of_integers_with_a_name_is_data(tmp_path):
     p = tmp_path / "z.csv"
     p.write_text("a,b\n0,1.5\n1,-3\n")
