@@ -354,28 +354,33 @@ def whitened_gram(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     composite-null tables stop, the Monte Carlo null is several times faster
     (``tests/test_pvalues.py`` checks the law against whitened samples).
     """
-    m = n - 1 - d
     g = np.full((n, n), -1.0)
     g[np.diag_indices(n)] += n
-    if m > 0:
-        w = rng.standard_normal((n, m))
-        w -= w.mean(axis=0)
-        q = np.linalg.qr(w)[0]
+    q = _complement_basis(n, d, rng)
+    if q is not None:
         g -= n * (q @ q.T)
     return g
+
+
+def _complement_basis(n: int, d: int, rng: np.random.Generator) -> np.ndarray | None:
+    """An orthonormal basis (n x m) of a uniformly random m = n - 1 - d dimensional
+    subspace off the ones vector: the span of C W, W ~ N(0, I_{n x m}); None when m = 0."""
+    m = n - 1 - d
+    if m <= 0:
+        return None
+    w = rng.standard_normal((n, m))
+    w -= w.mean(axis=0)
+    return np.linalg.qr(w)[0]
 
 
 def whitened_radii(n: int, d: int, b: int, rng: np.random.Generator) -> np.ndarray:
     """Squared radii ||y_i||^2 (b, n) of b whitened N(0, I) samples (n rows, d dimensions),
     drawn without the samples: the diagonal of :func:`whitened_gram`,
     n (1 - 1/n - ||q_i||^2), O(n m^2) per sample for m = n - 1 - d (they sum to n d)."""
-    m = n - 1 - d
     out = np.full((b, n), float(n - 1))
     for k in range(b):
-        if m > 0:
-            w = rng.standard_normal((n, m))
-            w -= w.mean(axis=0)
-            q = np.linalg.qr(w)[0]
+        q = _complement_basis(n, d, rng)
+        if q is not None:
             out[k] -= n * np.einsum("ij,ij->i", q, q)
     return out
 
