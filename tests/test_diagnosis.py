@@ -576,3 +576,13 @@ def test_chance_failure_of_a_gaussian_is_not_stated_as_a_departure(seed, questio
     assert rep.verdict == "fail"
     assert [(x.kind, x.question) for x in rep.diagnoses] == [("unexplained", question)]
     assert "may also be chance" in rep.findings[0]
+
+
+@pytest.mark.parametrize("n, d", [(1000, 64), (2000, 16)])
+def test_one_uniform_coordinate_among_gaussians_is_light_tails(n, d):
+    """Mardia's b2 over all d misses one flat coordinate; it had been "unexplained"."""
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((n, d))
+    z[:, 3] = (rng.uniform(size=n) - 0.5) * np.sqrt(12)
+    rep = gt.assess(z, progress=False)
+    assert [(x.kind, x.dimensions) for x in rep.diagnoses] == [("light_tails", (3,))], rep.findings
