@@ -481,3 +481,21 @@ def test_henze_zirkler_between_d_200_and_256_at_500_to_1000_rows_is_tabled():
     # below d = 200 the extra rows do not enter (no cells there)
     assert 600 not in {cn for cn, _ in cal.table_for("henze_zirkler", "gaussian")
                        .quantiles(600, 190)[2]}
+
+
+def test_beyond_the_last_d_kurtosis_is_normal_and_radii_read_at_512():
+    """Beyond d = 512 from n = 1.35 d: Mardia's kurtosis by its normal law, the composite
+    radii from the d = 512 column (sizes in tests/size/high_d_interp.md); nearer n = d,
+    Monte Carlo as before."""
+    from gausstest.registry import run_test
+
+    radii, kurt = get_spec("radii"), get_spec("mardia_kurtosis")
+    assert cal.applies(radii, 2000, 768, "gaussian", {}) and cal.table_d("radii", "gaussian", 2000, 768) == 512
+    assert not cal.applies(radii, 800, 700, "gaussian", {})
+    assert cal.table_d("radii", "gaussian", 2000, 300) == 300
+    assert kurt.asymptotic_valid(2000, 768, "gaussian", {}) and not kurt.asymptotic_valid(800, 700, "gaussian", {})
+    z = np.random.default_rng(0).standard_normal((1100, 600))
+    r = run_test("radii", z, null="gaussian")
+    assert r.pvalue_method.method == "table" and "read at d = 512" in r.pvalue_method.description
+    k = run_test("mardia_kurtosis", z, null="gaussian")
+    assert k.pvalue_method.method == "asymptotic"
