@@ -11,7 +11,7 @@ import numpy as np
 
 from .chunks import worker_threads
 from .dasksample import EXACT_TESTS, is_dask_array
-from .errors import InputError, OptionError, UnknownTestError
+from .errors import InputError, OptionError, SingularCovarianceError, UnknownTestError
 from .registry import REGISTRY, canonical_code, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
@@ -267,16 +267,35 @@ def assess(
         exact, sample, dask_notes = dask_samples(z, seed=int(seed), nan_policy=nan_policy)
     else:
         sample = as_sample(z, nan_policy=nan_policy)
+    singular_note = None
     if any(nl == "gaussian" for _, nl in pairs):
         # the composite null needs a full-rank covariance: say so up front, naming the
-        # degenerate direction, rather than skipping half the battery
-        sample.require_composite()
+        # degenerate direction, rather than skipping half the battery; except that with
+        # both nulls asked and a constant coordinate (a dead unit that outputs exactly 0 is
+        # common), the prior match still answers and names it, and the shape question is
+        # left unanswered with the reason (the whole report had been an exit-2 error)
+        try:
+            sample.require_composite()
+        except SingularCovarianceError as exc:
+            standard = [p for p in pairs if p[1] == "standard"]
+            if null != "both" or not standard or "is constant" not in str(exc):
+                raise
+            skipped_pairs = [p for p in pairs if p[1] == "gaussian"]
+            pairs = standard
+            singular_note = (exc, skipped_pairs)
     sub = None
     if sample.n > max_quadratic_n:
         idx = np.sort(np.random.default_rng([int(seed), 7]).choice(sample.n, max_quadratic_n,
                                                                      replace=False))
         sub = sample.take(idx)
     results, skipped, notes = [], [], list(dask_notes)
+    if singular_note is not None:
+        exc, skipped_pairs = singular_note
+        reason = "not run: " + str(exc).split(": ", 1)[-1].split(".")[0] + " (singular covariance)"
+        skipped += [Skipped(test=code, null=nl, reason=reason) for code, nl in skipped_pairs]
+        notes.append("the shape question is not answered: " + str(exc).split(".")[0]
+                     + " (a constant coordinate has no Gaussian shape to test); the prior "
+                     "match names it. Drop it to test the shape of the others")
     if sample.dropped_rows:
         k = sample.dropped_rows
         notes.append(f"{k} row{'' if k == 1 else 's'} with NaN/inf {'was' if k == 1 else 'were'} "

@@ -230,9 +230,26 @@ def test_singular_composite_is_named_error():
     z = np.random.default_rng(4).standard_normal((100, 3))
     z[:, 1] = 0.0
     with pytest.raises(gt.SingularCovarianceError, match=r"z\[1\]"):
-        gt.assess(z, tests=FAST)
+        gt.assess(z, tests=FAST, null="gaussian")
     rep = gt.assess(z, tests=FAST, null="standard")  # the prior-match view still works
     assert any("dimension 1" in f for f in rep.findings)
+
+
+def test_constant_coordinate_under_both_nulls_is_a_report_not_an_error():
+    """A dead unit that outputs exactly 0: the default (both nulls) had been an error for
+    the whole report; the prior match answers and names it, the shape question is left
+    unanswered with the reason, and a collinear (not constant) sample is still an error."""
+    z = np.random.default_rng(4).standard_normal((300, 3))
+    z[:, 1] = 0.0
+    rep = gt.assess(z, progress=False)
+    assert rep.verdict == "fail" and rep.questions["shape"] is None
+    assert rep.questions["prior_match"].verdict == "fail"
+    assert any(x.kind == "collapsed" and 1 in x.dimensions for x in rep.diagnoses), rep.findings
+    assert all(s.null == "gaussian" and "z[1] is constant" in s.reason for s in rep.skipped)
+    assert any("shape question is not answered" in n for n in rep.notes)
+    z[:, 1] = 2 * z[:, 0]
+    with pytest.raises(gt.SingularCovarianceError):
+        gt.assess(z, progress=False)
 
 
 def test_bad_alpha():

@@ -136,8 +136,16 @@ def test_singular_names_direction(tmp_path, capsys):
     z = np.random.default_rng(1).standard_normal((40, 3))
     z[:, 2] = 1.0
     p = _write(tmp_path, "z.npy", z)
-    assert main(["report", str(p)]) == 2
+    assert main(["report", str(p), "--null", "gaussian"]) == 2
     assert "z[2]" in capsys.readouterr().err
+    # under both nulls (the default) a report: the prior match names it, shape unanswered
+    assert main(["report", str(p)]) == 1
+    out = capsys.readouterr().out
+    assert "dimension 2" in out and "collapsed" in out and "z[2] is constant" in out
+    z[:, 2] = 2 * z[:, 0]  # collinear, not constant: still an error with the direction
+    p = _write(tmp_path, "c.npy", z)
+    assert main(["report", str(p)]) == 2
+    assert "z[0]" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2(capsys):
