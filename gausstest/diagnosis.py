@@ -369,7 +369,7 @@ def spectrum(sample, level: float = DIAGNOSIS_LEVEL, kurtosis: float = 1.0) -> d
         # among the live eigenvalues: collapsed ones (below 0.1 of the largest) are not a
         # scale (ten cluster centres in d = 64 are 55 directions at 0.01 and nine near 5:
         # a nine-dimensional sample, not "scale 0.1")
-        pos = lam[lam >= COLLAPSED_RATIO * max(float(lam[-1]), np.finfo(float).tiny)]
+        pos = lam[lam >= COLLAPSED_RATIO * min(1.0, max(float(lam[-1]), np.finfo(float).tiny))]
         if pos.size > 256:  # a grid of the eigenvalues' quantiles keeps this O(d) at large d
             pos = np.quantile(pos, np.linspace(0.0, 1.0, 256))
         counts = np.array([int(within(float(cv)).sum()) for cv in pos])
@@ -402,7 +402,10 @@ def spectrum(sample, level: float = DIAGNOSIS_LEVEL, kurtosis: float = 1.0) -> d
     k_in = int(inside.sum())
     # the live directions (collapsed ones are not a scale: ten cluster centres in d = 64
     # are nine live directions near 5, all in one band)
-    n_live = int(np.sum(lam >= COLLAPSED_RATIO * max(float(lam[-1]), np.finfo(float).tiny)))
+    # (below 0.1 of the prior's 1, or of the largest when all are smaller: one direction at
+    # 8 over fifteen at 0.5 had left only itself "live", and the fifteen were "shrunk"
+    # around a common variance of 7.92 taken from that one direction)
+    n_live = int(np.sum(lam >= COLLAPSED_RATIO * min(1.0, max(float(lam[-1]), np.finfo(float).tiny))))
     holds_one = (q_lo * c if lower_band else 0.0) <= 1.0 <= q_hi * c
     if c != 1.0 and (2 * k_in < n_live or (not holds_one and 5 * k_in < 4 * n_live)):
         # no scale is common to (nearly) all directions: a wide spectrum (AR(1)
@@ -1170,7 +1173,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                     magnitude_name="smallest excess kurtosis",
                     text=(f"light tails in {'dimension' if len(order) == 1 else 'dimensions'} "
                           f"{listed}{' ...' if len(order) > 6 else ''} (excess kurtosis; 0 for a "
-                          "Gaussian, -1.2 for a uniform): a bounded or flat coordinate")))
+                          "Gaussian, -1.2 for a uniform, below that only with two humps): a "
+                          "bounded, flat or two-humped coordinate")))
 
     # -- one cause, one record: a small far group along u also shifts the mean along u,
     # skews it and lengthens its tails (2-10% of the rows 6 sd away had been named

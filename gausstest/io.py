@@ -298,6 +298,11 @@ def _load_text(path: Path) -> np.ndarray:
     # a trailing delimiter on every line (some exporters write one): an empty last column
     if delim is not None and len(rows) > 1 and all(len(r) > 1 and not r[-1].strip() for r in rows):
         rows = [r[:-1] for r in rows]
+    if (delim is None and len(rows) > 1 and len(rows[0]) == len(rows[1]) - 1
+            and not lines[0][:1].strip()):
+        # pandas' to_csv(sep=" ") with its index: the header's empty first cell is lost in
+        # the whitespace split (" 0 1 2" above "0 0.1 ..."), so restore it
+        rows[0] = [""] + rows[0]
     start = 1 if _is_header(rows) else 0
     if start >= len(rows):
         raise FileReadError(f"{shown}: has a header but no data rows")

@@ -586,3 +586,15 @@ def test_one_uniform_coordinate_among_gaussians_is_light_tails(n, d):
     z[:, 3] = (rng.uniform(size=n) - 0.5) * np.sqrt(12)
     rep = gt.assess(z, progress=False)
     assert [(x.kind, x.dimensions) for x in rep.diagnoses] == [("light_tails", (3,))], rep.findings
+
+
+def test_one_large_direction_is_not_the_scale_of_fifteen_small_ones():
+    """One dimension at variance 8 over fifteen at 0.5 (n = 2000): the fifteen had been
+    "shrunk ... around the common variance 7.92 of the other directions" (a band from the
+    one large direction), and the large one was never named (sweep 8)."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((2000, 16)) * np.sqrt(0.5)
+    z[:, 1] = rng.standard_normal(2000) * np.sqrt(8.0)
+    rep = gt.assess(z, progress=False)
+    assert any(x.kind == "inflated" and x.dimensions == (1,) for x in rep.diagnoses), rep.findings
+    assert not any(x.kind == "shrunk" for x in rep.diagnoses), rep.findings
