@@ -509,6 +509,27 @@ def _bimodal(v: np.ndarray, z_crit: float) -> tuple[bool, float, float, int]:
 
 # ------------------------------------------------------------------ the diagnosis
 
+def _coordinate_tails(kind: str, dims: list[int], pvals: np.ndarray, std: np.ndarray,
+                      idx: np.ndarray, rej, why: str) -> Diagnosis:
+    """The record of heavy or light tails in some coordinates (``kind``), named by the
+    per-coordinate kurtosis test whose p-values over the live coordinates ``idx`` are
+    ``pvals``; ``why`` closes its text ("(excess kurtosis; 0 for a " + why)."""
+    heavy = kind == "heavy_tails"
+    g2 = {j: float(_shape(std[:, j])[3]) for j in dims}
+    order = sorted(dims, key=lambda j: -g2[j] if heavy else g2[j])
+    listed = ", ".join(f"{j} ({g2[j]:+.2f})" for j in order[:6])
+    pos = list(idx)
+    return Diagnosis(
+        kind=kind, question="shape", tests=_support(kind, rej),
+        check="per-coordinate kurtosis (Anscombe-Glynn z, one-sided, Bonferroni)",
+        pvalue=float(min(1.0, idx.size * float(np.min(pvals[[pos.index(j) for j in dims]])))),
+        dimensions=tuple(order), magnitude=(max if heavy else min)(g2.values()),
+        magnitude_name=f"{'largest' if heavy else 'smallest'} excess kurtosis",
+        text=(f"{'heavy' if heavy else 'light'} tails in "
+              f"{'dimension' if len(order) == 1 else 'dimensions'} {listed}"
+              f"{' ...' if len(order) > 6 else ''} (excess kurtosis; 0 for a {why}"))
+
+
 def _chance(p: float) -> str:
     """What an unexplained rejection at raw p-value ``p`` may also be: above 1e-4, a
     Gaussian sample's chance failure is a plausible reading (the family-wise level lets
@@ -1137,19 +1158,9 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                 if idx.size * p_o <= level and int(idx[t]) not in cluster_dims:
                     heavy.append(int(idx[t]))
             if heavy:
-                g2 = {j: float(_shape(std[:, j])[3]) for j in heavy}
-                order = sorted(heavy, key=lambda j: -g2[j])
-                listed = ", ".join(f"{j} ({g2[j]:+.2f})" for j in order[:6])
-                records.append(Diagnosis(
-                    kind="heavy_tails", question="shape", tests=_support("heavy_tails", rej),
-                    check="per-coordinate kurtosis (Anscombe-Glynn z, one-sided, Bonferroni)",
-                    pvalue=float(min(1.0, idx.size * float(np.min(
-                        p_kurt[[list(idx).index(j) for j in heavy]])))),
-                    dimensions=tuple(order), magnitude=max(g2.values()),
-                    magnitude_name="largest excess kurtosis",
-                    text=(f"heavy tails in {'dimension' if len(order) == 1 else 'dimensions'} "
-                          f"{listed}{' ...' if len(order) > 6 else ''} (excess kurtosis; 0 for a "
-                          "Gaussian): a heteroscedastic or heavy-tailed coordinate")))
+                records.append(_coordinate_tails(
+                    "heavy_tails", heavy, p_kurt, std, idx, rej,
+                    "Gaussian): a heteroscedastic or heavy-tailed coordinate"))
         # and light tails per coordinate (a uniform coordinate among 63 Gaussian ones had
         # been "unexplained"), where no cluster along it explains them; at a tenth of the
         # level, the Anscombe-Glynn lower tail being liberal (at level 1e-4 over 64
@@ -1161,20 +1172,10 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             p_light = stats.kurtosistest(std[:, idx], axis=0, alternative="less").pvalue
             light = [int(idx[t]) for t in np.flatnonzero(idx.size * p_light <= level / 10)]
             if light:
-                g2 = {j: float(_shape(std[:, j])[3]) for j in light}
-                order = sorted(light, key=lambda j: g2[j])
-                listed = ", ".join(f"{j} ({g2[j]:+.2f})" for j in order[:6])
-                records.append(Diagnosis(
-                    kind="light_tails", question="shape", tests=_support("light_tails", rej),
-                    check="per-coordinate kurtosis (Anscombe-Glynn z, one-sided, Bonferroni)",
-                    pvalue=float(min(1.0, idx.size * float(np.min(
-                        p_light[[list(idx).index(j) for j in light]])))),
-                    dimensions=tuple(order), magnitude=min(g2.values()),
-                    magnitude_name="smallest excess kurtosis",
-                    text=(f"light tails in {'dimension' if len(order) == 1 else 'dimensions'} "
-                          f"{listed}{' ...' if len(order) > 6 else ''} (excess kurtosis; 0 for a "
-                          "Gaussian, -1.2 for a uniform, below that only with two humps): a "
-                          "bounded, flat or two-humped coordinate")))
+                records.append(_coordinate_tails(
+                    "light_tails", light, p_light, std, idx, rej,
+                    "Gaussian, -1.2 for a uniform, below that only with two humps): a "
+                    "bounded, flat or two-humped coordinate"))
 
     # -- one cause, one record: a small far group along u also shifts the mean along u,
     # skews it and lengthens its tails (2-10% of the rows 6 sd away had been named
