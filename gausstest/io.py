@@ -263,7 +263,8 @@ def _is_header(rows: list[list[str]]) -> bool:
     row = rows[0]
     if all(_number(c) is None for c in row):
         return True
-    indexed = len(row) > 1 and not row[0].strip()
+    # an index column, unnamed ("", pandas' default) or named ("id": df.index.name = "id")
+    indexed = len(row) > 1 and (not row[0].strip() or _number(row[0]) is None)
     names = row[1:] if indexed else row
     if [c.strip() for c in names] != [str(k) for k in range(len(names))]:
         return False
@@ -306,9 +307,12 @@ def _load_text(path: Path) -> np.ndarray:
     start = 1 if _is_header(rows) else 0
     if start >= len(rows):
         raise FileReadError(f"{shown}: has a header but no data rows")
-    if start and len(rows[0]) > 1 and not rows[0][0].strip() and all(
+    if start and len(rows[0]) > 1 and (not rows[0][0].strip() or (
+            _number(rows[0][0]) is None
+            and [c.strip() for c in rows[0][1:]] == [str(k) for k in range(len(rows[0]) - 1)])) and all(
             _INTEGER.fullmatch(r[0].strip()) for r in rows[1:] if r):
-        # pandas' DataFrame.to_csv() writes its row index as an unnamed first column
+        # pandas' DataFrame.to_csv() writes its row index as the first column, unnamed or,
+        # above the default column names 0, 1, ..., under the index's name ("id,0,1,2")
         rows = [r[1:] for r in rows]
     width = len(rows[start])
     data = np.empty((len(rows) - start, width), dtype=np.float64)
@@ -341,8 +345,9 @@ def load(path: str | Path, *, key: str | None = None,
     ``max_npz_mb`` megabytes (default :data:`MAX_NPZ_MB`, or ``GAUSSTEST_MAX_NPZ_MB``);
     text files may have one header row (a row with no number in it, or pandas' default
     column names 0, 1, ..., d - 1) and ``#`` comment lines, and commas, semicolons, tabs
-    or spaces between values; an unnamed first column of integers under a header (the
-    row index that pandas' ``to_csv()`` writes) and an empty last column (a delimiter at
+    or spaces between values; a first column of integers under a header, unnamed or
+    named above the column names 0, 1, ..., d - 1 (the row index that pandas' ``to_csv()``
+    writes) and an empty last column (a delimiter at
     the end of every line) are left out. Only regular files
     are read.
 

@@ -61,6 +61,9 @@ def test_csv_with_header(tmp_path):
     # whitespace split, and the index had been read as a coordinate (sweep 8)
     " 0 1\n0 1.5 2\n1 -3 4e-1\n",
     " a b\n0 1.5 2\n1 -3 4e-1\n",
+    # a named index above pandas' default column names (df.index.name = "id"): refused as
+    # "non-numeric value 'id'" (sweep 9)
+    "id,0,1\n0,1.5,2\n1,-3,4e-1\n",
 ])
 def test_csv_as_pandas_and_exporters_write_it(tmp_path, text):
     """The row index pandas writes is not a latent dimension (it had been scored as one:
@@ -82,6 +85,8 @@ def test_csv_of_integers_starting_0_1_is_data_and_pandas_d1_reads(tmp_path):
 def test_csv_first_column_of_integers_with_a_name_is_data(tmp_path):
     p = tmp_path / "z.csv"
     p.write_text("a,b\n0,1.5\n1,-3\n")
+    np.testing.assert_array_equal(load(p), [[0, 1.5], [1, -3]])
+    p.write_text("id,z0\n0,1.5\n1,-3\n")  # named columns: "id" may be a quantized latent
     np.testing.assert_array_equal(load(p), [[0, 1.5], [1, -3]])
 
 
