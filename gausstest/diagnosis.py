@@ -50,6 +50,10 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   composite null) when no coordinate is skewed and there are no heavy tails, outlying
   cells or repeated rows.
 * **duplicates**: rows that repeat another row exactly (a continuous law has none).
+* **discrete**: a coordinate with at most :data:`DISCRETE_VALUES` distinct values, and at
+  most a quarter as many as rows (a continuous law gives a new value in every row): a
+  label or index column in the file, binary or quantized units. Its clusters record is
+  this one (a column of class labels 0, 1, 2 had been "clusters along dimension 4").
 * Heavy tails widen the noise of every second-moment check: the spectral band (on the log
   scale), the scale test and the correlation test are widened by Mardia's kurtosis ratio
   b2 / (d (d + 2)) when it exceeds 1 (:func:`kurtosis_factor`), so a heavy-tailed sample is
@@ -101,7 +105,7 @@ KINDS: dict[str, str] = {
     "scale": "prior_match", "location": "prior_match", "correlation": "prior_match",
     "inactive_units": "prior_match",
     "heavy_tails": "shape", "light_tails": "shape", "skew": "shape", "clusters": "shape",
-    "shell": "shape", "duplicates": "shape",
+    "shell": "shape", "duplicates": "shape", "discrete": "shape",
     "hole": "coverage", "off_prior_mass": "coverage",
     "unexplained": "prior_match",
 }
@@ -123,9 +127,30 @@ _KIND_SUPPORT = {
     "collapsed": "moments", "shrunk": "moments", "inflated": "moments", "scale": "moments",
     "location": "moments", "correlation": "moments", "heavy_tails": "tails",
     "light_tails": "tails", "shell": "tails", "skew": "skew", "clusters": "clusters",
-    "duplicates": "clusters",
+    "duplicates": "clusters", "discrete": "clusters",
     "hole": "coverage", "off_prior_mass": "coverage",
 }
+
+#: a coordinate with at most this many distinct values (and at most n / 4) is discrete
+DISCRETE_VALUES = 50
+
+
+def _discrete_dims(data: np.ndarray) -> dict[int, np.ndarray]:
+    """Coordinates with few distinct values: {dimension: its sorted values}. A first pass
+    on at most 2000 rows (a continuous column has no ties there), the full column after."""
+    n = data.shape[0]
+    if n < 8:
+        return {}
+    limit = min(DISCRETE_VALUES, n // 4)
+    head = np.sort(data[:2000], axis=0)
+    few = np.count_nonzero(np.diff(head, axis=0) != 0, axis=0) + 1 <= limit
+    out = {}
+    for j in np.flatnonzero(few):
+        vals = np.unique(data[:, j])
+        if 2 <= vals.size <= limit:
+            out[int(j)] = vals
+    return out
+
 
 #: a direction is named as a coordinate when that coordinate carries this share of it
 AXIS_SHARE = 0.8
@@ -1041,6 +1066,28 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                       + f"bimodality coefficient {_num(bc)}, against 5/9 for a flat law and "
                         "1/3 for a Gaussian)")))
 
+    # -- discrete coordinates: a class label in the file, binary or quantized units ------
+    discrete = _discrete_dims(sample.data) if shape_ok else {}
+    if discrete:
+        dims = tuple(sorted(discrete))
+
+        def values(v: np.ndarray) -> str:
+            shown = ", ".join(_num(float(x)) for x in v[:5])
+            return f"only {v.size} distinct values ({shown}{', ...' if v.size > 5 else ''})"
+
+        said = "; ".join(f"dimension {j} takes {values(discrete[j])}" for j in dims[:4])
+        more = f"; {len(dims) - 4} more dimensions as few" if len(dims) > 4 else ""
+        records = [x for x in records if not (
+            x.kind == "clusters" and x.dimensions and set(x.dimensions) <= set(dims))]
+        records.append(Diagnosis(
+            kind="discrete", question="shape", tests=_support("discrete", rej),
+            check=f"distinct values per coordinate (at most {DISCRETE_VALUES}, and n / 4)",
+            pvalue=0.0, dimensions=dims, magnitude=float(min(v.size for v in discrete.values())),
+            magnitude_name="fewest distinct values in a coordinate",
+            text=(f"discrete coordinate{'s' if len(dims) > 1 else ''}: {said}{more}, where a continuous latent takes a new value in every row: "
+                  "a class label or index column in the file (leave it out), binary or "
+                  "quantized units, or rounding")))
+
     if shape_ok and n > d + 1:
         # whitened radial moments; fall back to standardized coordinates if singular
         whitened_ok = True
@@ -1204,6 +1251,23 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                 clus, tests=tuple(dict.fromkeys(clus.tests + sum((x.tests for x in folded), ()))),
                 text=clus.text + f"; the groups account for {extra} along it")
             records = [merged if x is clus else x for x in records if x not in folded]
+
+    # -- the same for a discrete coordinate: its values' mean, skew and tails are its own
+    disc = next((x for x in records if x.kind == "discrete"), None)
+    if disc is not None:
+        folded = [x for x in records if x.kind in ("location", "heavy_tails", "light_tails",
+                                                    "skew", "clusters")
+                  and x.dimensions and set(x.dimensions) <= set(disc.dimensions)]
+        if folded:
+            words = {"location": "the mean shift", "skew": "the skewness",
+                     "heavy_tails": "the long tails", "light_tails": "the short tails",
+                     "clusters": "the groups"}
+            said = list(dict.fromkeys(words[x.kind] for x in folded))
+            extra = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+            merged = replace(
+                disc, tests=tuple(dict.fromkeys(disc.tests + sum((x.tests for x in folded), ()))),
+                text=disc.text + f"; its values account for {extra} along it")
+            records = [merged if x is disc else x for x in records if x not in folded]
 
     # -- repeated rows: a continuous law has none (5% repeats made Mardia's b1 reject) ---
     n_dup = _duplicate_rows(sample)

@@ -462,6 +462,31 @@ class TestUnseenSweep:
 
         assert 0 < _duplicate_rows(gt.as_sample(z)) <= 100
 
+    def test_a_label_column_is_discrete_not_clusters(self):
+        # a class label (0, 1, 2) left in a CSV had been "clusters along dimension 4" and
+        # "mean shifted" (sweep 9)
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((500, 5))
+        z[:, 4] = rng.integers(0, 3, 500)
+        rep = gt.assess(z, progress=False)
+        rec = [x for x in rep.diagnoses if x.kind == "discrete"]
+        assert len(rec) == 1 and rec[0].dimensions == (4,), rep.findings
+        assert "only 3 distinct values (0, 1, 2)" in rec[0].text and "label" in rec[0].text
+        assert not {"clusters", "location"} & set(kinds(rep)), rep.findings
+
+    def test_binary_units_are_discrete_and_continuous_ones_never(self):
+        from gausstest.diagnosis import _discrete_dims
+
+        rng = np.random.default_rng(1)
+        z = rng.standard_normal((2000, 6))
+        assert _discrete_dims(z) == {}
+        assert _discrete_dims(z.astype(np.float16).astype(float)) == {}  # ties, many values
+        z[:, [1, 3]] = np.sign(z[:, [1, 3]])
+        found = _discrete_dims(z)
+        assert sorted(found) == [1, 3] and list(found[1]) == [-1.0, 1.0]
+        # few rows: three values in eight rows are not "discrete" (at most n / 4)
+        assert _discrete_dims(np.repeat(np.arange(3.0), 3)[:8, None]) == {}
+
     def test_one_extreme_draw_is_not_skew(self):
         z = np.random.default_rng(1).standard_normal((1000, 8))
         z[17, 2] = 40.0  # symmetric data, one far value
