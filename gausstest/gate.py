@@ -331,13 +331,27 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
         material = any(r.violated for r in effect_rules)
     else:
         material = True
+    # a failing required question none of whose tests has a threshold: the thresholds
+    # cannot speak for it, so its failure stands (a threshold on coverage alone had turned
+    # "require shape" on t(3) latents into a pass "below the configured thresholds")
+    uncovered: list[str] = []
+    if gate.max_effect and gate.require is not None:
+        limited = {f"{r.name}:{r.null}" for r in effect_rules}
+        uncovered = [q for q in gate.require if questions[q]["verdict"] == "fail"
+                     and not limited & set(questions[q]["tests"])]
+        material = material or bool(uncovered)
     failed = statistical and material
 
     stat_names = [r.name for r in rules if r.violated]
     what = ("the verdict fails" if gate.require is None
             else f"required question{'s' if len(stat_names) > 1 else ''} "
                  f"{', '.join(stat_names)} fail{'' if len(stat_names) > 1 else 's'}")
-    if failed and gate.max_effect:
+    if failed and uncovered:
+        decided = (f"required question{'s' if len(uncovered) > 1 else ''} "
+                   f"{', '.join(uncovered)} fail{'' if len(uncovered) > 1 else 's'}, and "
+                   f"max_effect sets no threshold on any test that answers "
+                   f"{'them' if len(uncovered) > 1 else 'it'}")
+    elif failed and gate.max_effect:
         over = [f"{r.name} [{r.null}] "
                 f"({_fmt(abs(r.effect) if _two_sided(r.name) else r.effect)} > {_fmt(r.threshold)})"
                 for r in effect_rules if r.violated]

@@ -268,6 +268,18 @@ class TestGateRules:
         g = evaluate(self.rep(), Gate.make(require=["prior_match"], max_effect={"prior_match": 0.1}))
         assert g.status == "fail"
 
+    def test_a_failing_question_without_thresholds_fails(self):
+        # shape fails through radii:gaussian; the only threshold is on prior_moments (which
+        # answers prior_match) or on radii:standard (coverage): nothing speaks for shape, so
+        # its failure stands (it had passed "below the configured thresholds", sweep 9)
+        for limits in ({"prior_match": 0.5}, {"radii:standard": 0.5}):
+            g = evaluate(self.rep(), Gate.make(require=["shape"], max_effect=limits))
+            assert g.status == "fail", g.decided_by
+            assert "sets no threshold on any test that answers it" in g.decided_by
+        # a threshold on one of its tests decides again
+        g = evaluate(self.rep(), Gate.make(require=["shape"], max_effect={"radii:gaussian": 0.5}))
+        assert g.status == "pass" and "below the configured thresholds" in g.decided_by
+
     def test_two_sided_effect_compared_by_size(self):
         # light tails: excess kurtosis -0.4, rejected; a threshold 0.1 catches it
         rows = [("mardia_kurtosis", "standard", -0.4, 0.001)]
