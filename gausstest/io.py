@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import math
 import os
 import re
 import stat
@@ -322,10 +323,10 @@ def _load_text(path: Path) -> np.ndarray:
         if len(row) != width:
             raise FileReadError(f"{where} has {len(row)} values; earlier rows have {width}")
         for j, cell in enumerate(row):
-            val = _number(cell)
+            # an empty cell is a missing value, as pandas writes NaN (nan_policy decides)
+            val = math.nan if not cell.strip() else _number(cell)
             if val is None:
-                shown_cell = "an empty value" if not cell.strip() else \
-                    f"a non-numeric value {cell[:40]!r}"
+                shown_cell = f"a non-numeric value {cell[:40]!r}"
                 hint = ""
                 if re.search(r"\d,\d", cell) or ";" in cell or (delim == ";" and "," in cell):
                     hint = "; decimal commas? write numbers with a decimal point (1.5, not 1,5)"

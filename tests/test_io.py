@@ -90,6 +90,16 @@ def test_csv_first_column_of_integers_with_a_name_is_data(tmp_path):
     np.testing.assert_array_equal(load(p), [[0, 1.5], [1, -3]])
 
 
+def test_csv_empty_cell_is_a_missing_value(tmp_path):
+    """pandas writes NaN as an empty cell: it is NaN, for nan_policy to decide (it had been
+    "column 2 has an empty value", exit 2 even with --nan-policy omit; sweep 9)."""
+    p = tmp_path / "z.csv"
+    p.write_text("a,b\n1.5,2\n-3,\n0.5,1\n")
+    got = load(p)
+    assert got.shape == (3, 2) and np.isnan(got[1, 1])
+    np.testing.assert_array_equal(got[[0, 2]], [[1.5, 2.0], [0.5, 1.0]])
+
+
 def test_txt_whitespace_and_comments(tmp_path):
     p = tmp_path / "z.txt"
     p.write_text("# latents\n1 2 3\n4  5\t6\n")
