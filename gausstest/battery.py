@@ -11,7 +11,8 @@ import numpy as np
 
 from .chunks import worker_threads
 from .dasksample import EXACT_TESTS, is_dask_array
-from .errors import InputError, OptionError, SingularCovarianceError, UnknownTestError
+from .errors import (InputError, OptionError, SingularCovarianceError, TooFewSamplesError,
+                     UnknownTestError)
 from .registry import REGISTRY, canonical_code, get_spec, run_test
 from .report import Report, Skipped
 from .sample import NULLS, as_sample
@@ -269,16 +270,17 @@ def assess(
         sample = as_sample(z, nan_policy=nan_policy)
     singular_note = None
     if any(nl == "gaussian" for _, nl in pairs):
-        # the composite null needs a full-rank covariance: say so up front, naming the
-        # degenerate direction, rather than skipping half the battery; except that with
-        # both nulls asked and a constant coordinate (a dead unit that outputs exactly 0 is
-        # common), the prior match still answers and names it, and the shape question is
-        # left unanswered with the reason (the whole report had been an exit-2 error)
+        # the composite null needs a full-rank covariance (and n > d + 1): say so up
+        # front, naming the degenerate direction, rather than skipping half the battery;
+        # except that with both nulls asked (the default) the prior match still answers
+        # and names the collapsed direction, and the shape question is left unanswered with
+        # the reason (a dead unit that outputs 0, two identical units, 50 rows in 64
+        # dimensions: the whole report had been an exit-2 error)
         try:
             sample.require_composite()
-        except SingularCovarianceError as exc:
+        except (SingularCovarianceError, TooFewSamplesError) as exc:
             standard = [p for p in pairs if p[1] == "standard"]
-            if null != "both" or not standard or "is constant" not in str(exc):
+            if null != "both" or not standard:
                 raise
             skipped_pairs = [p for p in pairs if p[1] == "gaussian"]
             pairs = standard
@@ -291,11 +293,18 @@ def assess(
     results, skipped, notes = [], [], list(dask_notes)
     if singular_note is not None:
         exc, skipped_pairs = singular_note
-        reason = "not run: " + str(exc).split(": ", 1)[-1].split(".")[0] + " (singular covariance)"
+        if isinstance(exc, TooFewSamplesError):
+            why = (f"fitting a Gaussian needs n > d + 1 rows (n = {sample.n}, d = {sample.d})")
+            reason = f"not run: {why}"
+            notes.append(f"the shape question is not answered: {why}; the prior match and "
+                         "coverage questions are")
+        else:
+            what = str(exc).split(". Drop", 1)[0]  # the finding, without the advice
+            reason = f"not run: {what.split(' (', 1)[0].split('; ', 1)[0]} (see notes)"
+            notes.append(f"the shape question is not answered: {what} (a constant or "
+                         "collinear coordinate has no Gaussian shape to fit); the prior "
+                         "match names it. Drop it to test the shape of the others")
         skipped += [Skipped(test=code, null=nl, reason=reason) for code, nl in skipped_pairs]
-        notes.append("the shape question is not answered: " + str(exc).split(".")[0]
-                     + " (a constant coordinate has no Gaussian shape to test); the prior "
-                     "match names it. Drop it to test the shape of the others")
     if sample.dropped_rows:
         k = sample.dropped_rows
         notes.append(f"{k} row{'' if k == 1 else 's'} with NaN/inf {'was' if k == 1 else 'were'} "

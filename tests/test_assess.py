@@ -238,7 +238,8 @@ def test_singular_composite_is_named_error():
 def test_constant_coordinate_under_both_nulls_is_a_report_not_an_error():
     """A dead unit that outputs exactly 0: the default (both nulls) had been an error for
     the whole report; the prior match answers and names it, the shape question is left
-    unanswered with the reason, and a collinear (not constant) sample is still an error."""
+    unanswered with the reason. So with two identical units (sweep 9), and with n <= d + 1;
+    under null="gaussian" alone these are still errors."""
     z = np.random.default_rng(4).standard_normal((300, 3))
     z[:, 1] = 0.0
     rep = gt.assess(z, progress=False)
@@ -248,8 +249,20 @@ def test_constant_coordinate_under_both_nulls_is_a_report_not_an_error():
     assert all(s.null == "gaussian" and "z[1] is constant" in s.reason for s in rep.skipped)
     assert any("shape question is not answered" in n for n in rep.notes)
     z[:, 1] = 2 * z[:, 0]
+    rep = gt.assess(z, progress=False)
+    assert rep.questions["shape"] is None and rep.questions["prior_match"].verdict == "fail"
+    assert any(x.kind == "collapsed" and x.direction is not None for x in rep.diagnoses), \
+        rep.findings
+    assert not any(x.question == "shape" for x in rep.diagnoses), rep.findings  # no b2 tails
+    assert all("singular" in s.reason for s in rep.skipped)
     with pytest.raises(gt.SingularCovarianceError):
-        gt.assess(z, progress=False)
+        gt.assess(z, null="gaussian", progress=False)
+    wide = np.random.default_rng(5).standard_normal((30, 40))
+    rep = gt.assess(wide, progress=False)
+    assert rep.questions["shape"] is None and rep.questions["prior_match"] is not None
+    assert any("n > d + 1" in n for n in rep.notes)
+    with pytest.raises(gt.TooFewSamplesError):
+        gt.assess(wide, null="gaussian", progress=False)
 
 
 def test_bad_alpha():

@@ -767,8 +767,13 @@ class TestApiOptionsFromSweep:
         z[:, 2] = 2.0 * z[:, 0]  # collinear: the composite null cannot whiten it
         np.save(tmp_path / "const.npy", z)
         code, out, err = run_cli(["compare", good, tmp_path / "const.npy", "--select",
-                                  "radii,mardia_kurtosis"], capsys)
+                                  "radii,mardia_kurtosis", "--null", "gaussian"], capsys)
         assert code == 2 and "const: the sample covariance is singular" in err
+        # under both nulls (the default) it is compared, its shape question not run
+        code, out, err = run_cli(["compare", good, tmp_path / "const.npy", "--select",
+                                  "radii,mardia_kurtosis"], capsys)
+        assert code == 1 and err == "", err
+        assert "const" in out and "not run" in out and "collapsed direction" in out
 
     @pytest.mark.parametrize("make", [lambda: gt.MonteCarlo(n_resamples=0),
                                       lambda: gt.MonteCarlo(n_resamples=-5),
