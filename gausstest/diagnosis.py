@@ -155,6 +155,21 @@ def _discrete_dims(data: np.ndarray) -> dict[int, np.ndarray]:
     return out
 
 
+def _index_dims(data: np.ndarray) -> list[int]:
+    """Coordinates whose values are all distinct integers (n >= 20): row numbers."""
+    n = data.shape[0]
+    if n < 20:
+        return []
+    head = data[:2000]
+    cand = np.flatnonzero(np.all(head == np.round(head), axis=0))
+    out = []
+    for j in cand:
+        col = data[:, j]
+        if np.all(col == np.round(col)) and np.unique(col).size == n:
+            out.append(int(j))
+    return out
+
+
 #: a direction is named as a coordinate when that coordinate carries this share of it
 AXIS_SHARE = 0.8
 #: below this fraction of the scale, a direction below the band is "collapsed" (inactive),
@@ -1090,6 +1105,20 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             text=(f"discrete coordinate{'s' if len(dims) > 1 else ''}: {said}{more}, where a continuous latent takes a new value in every row: "
                   "a class label or index column in the file (leave it out), binary or "
                   "quantized units, or rounding")))
+    # -- an index column: every value a distinct integer (pandas' to_csv(header=False)
+    # writes its row index first, and it had been "dimension 0 has variance 5.3e+04")
+    for j in (_index_dims(sample.data) if shape_ok else ()):
+        col = sample.data[:, j]
+        records = [x for x in records if not (
+            x.kind in ("location", "clusters", "light_tails", "skew") and x.dimensions
+            and set(x.dimensions) <= {j})]
+        records.append(Diagnosis(
+            kind="discrete", question="shape", tests=_support("discrete", rej),
+            check="every value of a coordinate a distinct integer", pvalue=0.0,
+            dimensions=(j,), magnitude=float(n), magnitude_name="distinct integers",
+            text=(f"index column: dimension {j} holds {n} distinct integers "
+                  f"({_num(float(col.min()))} to {_num(float(col.max()))}), row numbers, not "
+                  "a latent: leave it out of the file (pandas: to_csv(index=False))")))
 
     if shape_ok and n > d + 1:
         # whitened radial moments; fall back to standardized coordinates if singular

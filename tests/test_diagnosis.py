@@ -474,6 +474,20 @@ class TestUnseenSweep:
         assert "only 3 distinct values (0, 1, 2)" in rec[0].text and "label" in rec[0].text
         assert not {"clusters", "location"} & set(kinds(rep)), rep.findings
 
+    def test_a_row_index_column_is_named(self):
+        # pandas' to_csv(header=False) writes the row index first (sweep 9)
+        rng = np.random.default_rng(2)
+        z = np.column_stack([rng.permutation(800), rng.standard_normal((800, 4))])
+        rep = gt.assess(z, progress=False)
+        rec = [x for x in rep.diagnoses if x.kind == "discrete"]
+        assert len(rec) == 1 and rec[0].dimensions == (0,), rep.findings
+        assert "index column" in rec[0].text and "800 distinct integers (0 to 799)" in rec[0].text
+        assert "location" not in kinds(rep), rep.findings
+        from gausstest.diagnosis import _index_dims
+
+        assert _index_dims(rng.standard_normal((800, 4))) == []
+        assert _index_dims(np.round(rng.standard_normal((800, 1)) * 3)) == []  # ties
+
     def test_binary_units_are_discrete_and_continuous_ones_never(self):
         from gausstest.diagnosis import _discrete_dims
 
