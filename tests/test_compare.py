@@ -149,3 +149,16 @@ def test_a_shrunk_encoder_does_not_win_the_skewness_column():
     finally:
         cmp.UNRANKED = kept
     assert with_it["tanh"] < eff["tanh"]["mean_effect_rank"], (col, with_it, eff)
+
+
+def test_compare_npz_key_message_names_file_colon_key(tmp_path, capsys):
+    """compare picks an .npz member as FILE:KEY; its error said "--key NAME" (sweep 9)."""
+    from gausstest.cli import main
+
+    z = np.random.default_rng(0).standard_normal((50, 2))
+    np.savez(tmp_path / "m.npz", a=z, b=z)
+    np.save(tmp_path / "g.npy", z)
+    assert main(["compare", str(tmp_path / "m.npz"), str(tmp_path / "g.npy")]) == 2
+    assert "m.npz:NAME" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "m.npz") + ":c", str(tmp_path / "g.npy")]) == 2
+    assert "m.npz:NAME" in capsys.readouterr().err
