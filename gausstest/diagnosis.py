@@ -762,6 +762,14 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
               (lambda j, side=side: _variance_p(sample.centered[:, j], c, side, d) <= level))
         axes, rest = _split_axes(vec[:, ks], ok) if ks else ([], np.zeros((d, 0)))
         p_group = max((p for _, p in members), default=1.0)
+        if ks and g != "collapsed":
+            # a coordinate half in the span whose own variance is off too: two inflated
+            # dimensions that are also correlated (variances 3.8, r = 0.9) share their
+            # variance between a direction at 7.4 and one at 0.4, and were named neither
+            # inflated nor anything but "correlated" (sweep 9)
+            share = np.einsum("ij,ij->i", vec[:, ks], vec[:, ks])
+            axes = sorted(set(axes) | {int(j) for j in np.flatnonzero(share >= 0.25)
+                                       if int(j) not in axes and ok(int(j))})
         axes_of[g] = [(j, float(sample.cov[j, j]), p_group) for j in axes]
         if not axes:  # the eigenvectors themselves, each with its own p-value
             dirs_of[g] = [(_orient(vec[:, k]), float(lam[k]), p) for k, p in members]

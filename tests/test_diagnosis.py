@@ -474,6 +474,18 @@ class TestUnseenSweep:
         assert "only 3 distinct values (0, 1, 2)" in rec[0].text and "label" in rec[0].text
         assert not {"clusters", "location"} & set(kinds(rep)), rep.findings
 
+    def test_inflated_and_correlated_dimensions_are_all_named_inflated(self):
+        # dims 0-3 at variance 4, dims 0 and 1 also r = 0.9: 0 and 1 had been left out
+        # of the inflated record (their variance split into directions at 7.4 and 0.4)
+        r = np.random.default_rng(1)
+        z = r.standard_normal((2000, 8))
+        z[:, 1] = 0.9 * z[:, 0] + np.sqrt(1 - 0.81) * z[:, 1]
+        z[:, :4] *= 2.0
+        rep = gt.assess(z, progress=False)
+        inf = [x for x in rep.diagnoses if x.kind == "inflated"]
+        assert len(inf) == 1 and inf[0].dimensions == (0, 1, 2, 3), rep.findings
+        assert "correlation" in kinds(rep), rep.findings
+
     def test_a_row_index_column_is_named(self):
         # pandas' to_csv(header=False) writes the row index first (sweep 9)
         rng = np.random.default_rng(2)
