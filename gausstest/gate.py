@@ -56,6 +56,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .config import QUESTIONS, ConfigError, canonical_code, parse_max_effect, parse_questions
+from .questions import floor_pvalue
 
 __all__ = ["Gate", "GateResult", "Rule", "evaluate", "report_questions"]
 
@@ -266,7 +267,8 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
     rules: list[Rule] = []
     questions = report_questions(report)
     if gate.require is None:
-        p = float(report.verdict_pvalue)
+        # floored as the report's own verdict_pvalue is (the JSON had both 1e-16 and 2.7e-299)
+        p = floor_pvalue(float(report.verdict_pvalue))
         fails = report.verdict == "fail"
         rules.append(Rule(
             kind="verdict", name="verdict", verdict=report.verdict, pvalue=p, violated=fails,

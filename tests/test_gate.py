@@ -303,6 +303,13 @@ class TestGateRules:
         assert "(adj. p <= 1e-16): material" in g.rules[1].text
         assert g.rules[1].pvalue == 1e-300  # the JSON keeps the number
 
+    def test_verdict_rule_pvalue_floored_like_the_report(self):
+        rows = [("prior_moments", "standard", 0.2, 2.7e-299)]
+        qs = {"prior_match": _q("fail", 1e-16, ["prior_moments:standard"]), "shape": None,
+              "coverage": None}
+        g = evaluate(_fake_report(rows, verdict="fail", questions=qs))
+        assert g.rules[0].kind == "verdict" and g.rules[0].pvalue == 1e-16
+
     def test_required_question_passes(self):
         qs = dict(self.QS, shape=_q("pass", 0.3, ["radii:gaussian"]))
         g = evaluate(_fake_report(self.ROWS, verdict="fail", questions=qs),
