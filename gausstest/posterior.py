@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import NonFiniteError, OptionError, ShapeError
+from .errors import ExtremeValueError, NonFiniteError, OptionError, ShapeError
 from .sample import as_sample
 
 __all__ = ["assess_posterior", "posterior_summary", "vae_like_posterior", "ACTIVE_VARIANCE",
@@ -92,7 +92,7 @@ def _validate(mu: Any, logvar: Any, nan_policy: str = "raise"
                          f"{shape_l}. Pass the encoder's means and log-variances for the same "
                          "inputs (CLI: --mu KEY --logvar KEY of one .npz).")
     if np.any(lv > 50) or np.any(lv < -60):
-        raise ShapeError("logvar holds values outside [-60, 50]: is it a log-variance (not a "
+        raise ExtremeValueError("logvar holds values outside [-60, 50]: is it a log-variance (not a "
                          "standard deviation or a variance)? Pass log(sigma^2).")
     return m, lv, shape_m[0] - m.shape[0]
 

@@ -64,7 +64,7 @@ class TestSummary:
     def test_shape_mismatch_names_the_fix(self):
         with pytest.raises(gt.ShapeError, match="same shape"):
             posterior_summary(np.zeros((10, 3)), np.zeros((10, 2)))
-        with pytest.raises(gt.ShapeError, match="log-variance"):
+        with pytest.raises(gt.ExtremeValueError, match="log-variance"):
             posterior_summary(np.zeros((10, 3)), np.full((10, 3), 100.0))
 
 
