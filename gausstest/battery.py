@@ -139,7 +139,9 @@ def selected_pairs(
     unsupported = [code for code, only in chosen
                    if not any(nl in REGISTRY[code].nulls and only in (None, nl) for nl in nulls)]
     if len(unsupported) == len(chosen):
-        codes = ", ".join(f"{c} ({'/'.join(REGISTRY[c].nulls)} only)" for c in unsupported)
+        codes = ", ".join(f"{c}:{only} (asks for {only} only)" if only else
+                          f"{c} ({'/'.join(REGISTRY[c].nulls)} only)"
+                          for c, only in chosen if c in unsupported)
         raise OptionError(
             f"no selected test runs under null={null!r}: {codes}; choose another null "
             "(null='standard', 'gaussian' or 'both') or other tests",

@@ -245,6 +245,12 @@ class TestOptions:
         assert str(good) not in err and "sample" not in err
         with pytest.raises(gt.OptionError, match="null='gaussian'"):
             gt.assess(np.zeros((10, 2)), tests=["mean_zero"], null="gaussian")
+        # a code:null selection names its own null, not the test's two (sweep 9: "radii
+        # (standard/gaussian only)" under --null gaussian)
+        code, _, err = run_cli(["check", good, "--select", "radii:standard", "--null",
+                                "gaussian"], capsys)
+        assert code == 2
+        one_line_error(err, "--null gaussian", "radii:standard (asks for standard only)")
 
     def test_everything_ignored(self, good, capsys):
         code, _, err = run_cli(["check", good, "--select", "radii", "--ignore", "radii"], capsys)
