@@ -27,9 +27,14 @@ n (1 + 2 beta^2)^{-d/2} instead (:func:`hz_high_d_terms`, :data:`_HIGH_D`), and
 interpolated between tabled d (256, 300 at its 1000-row cap, 384, 512) at most 1.5 apart
 and between rows at most 25% apart, the lower at least 1.2 d (under the composite null
 below n = 2d at the same n / d).
+Beyond the last tabled d (512) a law is read in that column by a rule its cells
+support (:data:`_BEYOND`: as it is, on its reference scale, with its spread at the same
+n / d, or through the number of parts of a maximum); Henze-Zirkler is not.
 The p-value is the interpolated survival function at the observed statistic:
 log-linear between levels, and beyond the last level the table resolves (about 3/B) an
-exponential tail fitted to its last decade, floored at :data:`P_FLOOR`. The off-grid
+exponential tail fitted to its last decade, floored at :data:`P_FLOOR`; at a grid cell,
+a statistic that is one of the cell's atoms (coverage) gets P(T >= t) counted in the
+cell's draws (:func:`table_survival`). The off-grid
 size and the agreement with fresh Monte Carlo are checked in ``tests/size/`` and
 ``tests/test_calibration.py``.
 
@@ -520,6 +525,11 @@ class _Table:
         return np.array([i for i, v in enumerate(self.n_grid) if int(v) in N_GRID + extra])
 
     def _cells(self, n: int, d: int):
+        rule = _beyond(self.code, self.null, d)
+        if rule is not None:
+            split = self._beyond_cells(n, d, rule)
+            return None if split is None else list({(i, j): (i, j, 1.0)
+                                                    for i, j, _ in split[0] + split[1]}.values())
         if d > _HIGH_D.get(self.code, d):
             return self._cells_high_d(n, d)
         cells = self._cells_general(n, d)
@@ -606,6 +616,84 @@ class _Table:
             return None
         return self._two_columns(d, (j0, b0), (j1, b1))
 
+    def _beyond_cells(self, n: int, d: int, rule: _Beyond):
+        """(location cells, spread cells) in the last tabled column for d beyond it: the
+        rows around n, and around n * 512 / d where ``rule.same_ratio``; none below
+        ``rule.min_ratio`` d, nor an interpolation that leans on a row nearer d than
+        :data:`_NEAR_D_LIMIT` allows."""
+        last = D_GRID[-1]
+        if n < rule.min_ratio * d:
+            return None
+        near = _NEAR_D_LIMIT.get((self.code, self.null))
+
+        def around(want: float, col: int):
+            j = int(np.flatnonzero(self.d_grid == col)[0])
+            rows = np.array([i for i in self._n_nodes(col) if self.b[i, j] > 0], dtype=int)
+            if rule.clamp and rows.size:
+                want = min(max(want, float(self.n_grid[rows[0]])), float(self.n_grid[rows[-1]]))
+            br = self._bracket(self.n_grid[rows], want) if rows.size else None
+            if br is None:
+                return None
+            i0, i1, w = int(rows[br[0]]), int(rows[br[1]]), br[2]
+            if i0 != i1 and near and self.n_grid[i0] < near * col:
+                return None
+            return [(i, j, wk) for i, wk in ((i0, 1.0 - w), (i1, w)) if wk > 0]
+
+        loc = around(n, last)
+        if not rule.same_ratio:
+            spread = loc
+        else:
+            # the spread at this n / d from the largest tabled d (of 192-512) whose rows
+            # bracket it tightly, w (1 - w) log(gap)^2 <= 0.01 (the error of a linear read
+            # of a smooth curve), else the tightest (energy at (950, 600), n / d = 1.58: the
+            # 512 column's rows 700 and 1000 put its sd 5% low and the size at 0.070;
+            # d = 256 holds the row 400 = 1.56 d)
+            best = None
+            for col in sorted((int(v) for v in D_GRID if 192 <= v <= last), reverse=True):
+                cells = around(n * col / d, col)
+                if cells is None:
+                    continue
+                w = cells[-1][2] if len(cells) > 1 else 0.0
+                gap = (math.log(self.n_grid[cells[1][0]] / self.n_grid[cells[0][0]])
+                       if len(cells) > 1 else 0.0)
+                err = w * (1.0 - w) * gap * gap
+                if best is None or err < best[0] - 1e-12:
+                    best = (err, cells)
+                if err <= 0.01:
+                    break
+            spread = None if best is None else best[1]
+        return None if loc is None or spread is None else (loc, spread)
+
+    def _quantiles_beyond(self, n: int, d: int, rule: _Beyond, loc, spread) -> np.ndarray:
+        """Quantiles beyond the last tabled d (:class:`_Beyond`): the location from the
+        cells ``loc``, the sd and standardized quantiles from ``spread``, each over
+        ``rule.scale`` at its cell and back at (n, d)."""
+        last = D_GRID[-1]
+
+        def ref(nn: int, dd: int) -> tuple[float, float]:
+            return (1.0, 1.0) if rule.scale is None else rule.scale(nn, dd)
+
+        means = np.array([self.mean[i, j] / ref(int(self.n_grid[i]), last)[0] for i, j, _ in loc])
+        w_loc = np.array([wk for *_, wk in loc])
+        if np.all(means > 0) or np.all(means < 0):  # geometric, keeping the sign
+            mean = float(np.sign(means[0]) * math.exp(w_loc @ np.log(np.abs(means))))
+        else:
+            mean = float(w_loc @ means)
+        log_sd = sum(wk * math.log(self.sd[i, j] / ref(int(self.n_grid[i]), int(self.d_grid[j]))[1])
+                     for i, j, wk in spread)
+        z = sum(wk * self.z[i, j].astype(float) for i, j, wk in spread)
+        m0, s0 = ref(n, d)
+        q = mean * m0 + math.exp(log_sd) * s0 * z
+        if rule.parts is None:
+            return q
+        # the level S at d is the level 1 - (1 - S)^(K_512 / K) of the column's law
+        power = rule.parts(last) / rule.parts(d)
+        ok = np.isfinite(q)
+        s_col = -np.expm1(power * np.log1p(-LEVELS))
+        out = np.interp(np.log(s_col), np.log(LEVELS[ok][::-1]), q[ok][::-1])
+        out[s_col < LEVELS[ok][-1]] = np.nan  # beyond the column's resolved tail
+        return out
+
     def _two_columns(self, d: int, lo, hi) -> list[tuple[int, int, float]]:
         """Cells and weights from two columns (j, (row0, row1, weight of row1)) around d,
         linear in log d between them."""
@@ -626,6 +714,14 @@ class _Table:
         Where a test's null mean and sd follow a known function of d far from a power law
         (:data:`_REFERENCE`), the cells' mean and sd are divided by it before they are
         interpolated and multiplied back after."""
+        rule = _beyond(self.code, self.null, d)
+        if rule is not None:
+            split = self._beyond_cells(n, d, rule)
+            assert split is not None
+            cells = list({(i, j): (i, j) for i, j, _ in split[0] + split[1]})
+            return (self._quantiles_beyond(n, d, rule, *split),
+                    int(min(self.b[i, j] for i, j in cells)),
+                    [(int(self.n_grid[i]), int(self.d_grid[j])) for i, j in cells])
         cells = self._cells(n, d)
         assert cells is not None
         w = np.array([c[2] for c in cells])
@@ -717,6 +813,55 @@ def survival(t: float, q: np.ndarray) -> tuple[float, bool]:
     return float(max(p, P_FLOOR)), True
 
 
+#: atoms kept per cell of a discrete statistic (:func:`atoms_of`)
+MAX_ATOMS = 1024
+
+
+def atoms_of(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The atoms of simulated statistics (values drawn more than once: a continuous law
+    repeats none), the :data:`MAX_ATOMS` heaviest, as (value, share of draws >= value),
+    NaN-padded. Coverage counts reference balls and latent points: at 100-300 rows its
+    atoms are 1-8% of the mass each (150-550 of them; 256 kept 92% of the mass at (300,
+    48), and p-values there were still 0.02 off), and the quantiles at :data:`LEVELS` (0.04 apart near
+    p = 0.3) placed P(T >= t) at an atom only to within their spacing (p-values up to 0.037
+    from a fresh Monte Carlo one on the cell's own grid point)."""
+    t = np.sort(np.asarray(stats, dtype=float))
+    vals, first, counts = np.unique(t, return_index=True, return_counts=True)
+    keep = np.flatnonzero(counts >= 2)
+    keep = keep[np.argsort(-counts[keep], kind="stable")[:MAX_ATOMS]]
+    keep.sort()
+    out_t = np.full(MAX_ATOMS, np.nan)
+    out_s = np.full(MAX_ATOMS, np.nan)
+    out_t[:keep.size] = vals[keep]
+    out_s[:keep.size] = (t.size - first[keep]) / t.size
+    return out_t, out_s
+
+
+def atom_survival(t: float, atom_t: np.ndarray, atom_s: np.ndarray) -> float | None:
+    """P(T >= t) when t is one of a cell's atoms (to a relative 1e-9), else None."""
+    ok = np.isfinite(atom_t)
+    if not ok.any() or not math.isfinite(t):
+        return None
+    vals, surv = atom_t[ok], atom_s[ok]
+    k = int(np.argmin(np.abs(vals - t)))
+    return float(surv[k]) if abs(vals[k] - t) <= 1e-9 * max(1.0, abs(t)) else None
+
+
+def table_survival(table: _Table, q: np.ndarray, cells: list[tuple[int, int]], d: int,
+                   t: float) -> tuple[float, bool, bool]:
+    """p = P(T >= t) from a table's quantiles ``q`` read from ``cells`` at d: the count in
+    the cell's draws when t is one of its atoms (a discrete statistic at its own grid
+    point), else :func:`survival`. Returns (p, extrapolated, at an atom)."""
+    if len(cells) == 1 and cells[0][1] == d and table.extra and "atom_t" in table.extra:
+        i = int(np.flatnonzero(table.n_grid == cells[0][0])[0])
+        j = int(np.flatnonzero(table.d_grid == cells[0][1])[0])
+        exact = atom_survival(t, table.extra["atom_t"][i, j], table.extra["atom_s"][i, j])
+        if exact is not None:
+            return exact, False, True
+    p, extrapolated = survival(t, q)
+    return p, extrapolated, False
+
+
 _LOCK = threading.Lock()
 _TABLES: dict[tuple[str, str], _Table] | None = None
 
@@ -736,7 +881,8 @@ def _load_tables() -> dict[tuple[str, str], _Table]:
                         code=code, null=null, n_grid=f[f"{key}/n_grid"], d_grid=f[f"{key}/d_grid"],
                         b=f[f"{key}/b"], mean=f[f"{key}/mean"], sd=f[f"{key}/sd"], z=f[f"{key}/z"],
                         extra={k.rsplit("/", 1)[1]: f[k] for k in f.files
-                               if k.startswith(key + "/") and k.rsplit("/", 1)[1] == "moments"},
+                               if k.startswith(key + "/")
+                               and k.rsplit("/", 1)[1] in ("moments", "atom_t", "atom_s")},
                     )
         except (FileNotFoundError, OSError, KeyError, ValueError):
             tables = {}
@@ -771,21 +917,78 @@ def coverage_moments(n_used: int, m: int, d: int, k: int, seed: int) -> np.ndarr
 _MIN_TABLED_ROWS = {"coverage": 100}
 
 
-#: (test, null) -> smallest n / d: beyond the last tabled d the law is read at that d (its
-#: column), from this many rows per dimension. The radii test's composite-null law (A^2 of
-#: the whitened radii's Beta PIT) does not move with d at a fixed n from d = 256 to 512:
-#: mean 0.513-0.525, sd 0.284-0.297 at n = 700, 1000 and 2000 in the table's own cells
-#: (B = 4000-10,000); checked with fresh draws beyond 512 (tests/size/high_d_interp.md)
-_BEYOND_LAST_D = {("radii", "gaussian"): 1.35}
+@dataclass(frozen=True)
+class _Beyond:
+    """How a law is read beyond the last tabled d (512), from that column alone.
+
+    The location comes from the column's rows around n (``scale``'s first term times the
+    cells' mean over it, which does not move with d at a fixed n); the spread (the sd over
+    ``scale``'s second term) and the standardized quantiles from the rows around n
+    itself, or, where whitening n rows in d dimensions shapes the law through n / d,
+    around n * 512 / d (``same_ratio``)."""
+    min_ratio: float
+    same_ratio: bool
+    scale: Any  # (n, d) -> (mean, sd) reference, or None for (1, 1)
+    why: str
+    #: the law is n-stable: beyond the column's rows, read its last (or first) row
+    clamp: bool = False
+    #: d -> K: the statistic is a maximum over K(d) nearly independent parts, so
+    #: S_d(t) = 1 - (1 - S_512(t))^(K(d) / K(512))
+    parts: Any = None
 
 
-def table_d(code: str, null: str, n: int, d: int) -> int:
-    """The d at which the table is read for a sample in d dimensions (d itself, or the last
-    tabled d for laws that are d-stable beyond it: :data:`_BEYOND_LAST_D`)."""
-    ratio = _BEYOND_LAST_D.get((code, null))
-    if ratio is not None and d > D_GRID[-1] and n >= ratio * d:
-        return D_GRID[-1]
-    return d
+#: (test, null) -> :class:`_Beyond`, checked in the tables' own cells at d = 96-512 and by
+#: fresh draws beyond 512 (``tests/calibration/beyond_last_d.py``, tables in
+#: ``tests/size/high_d_interp.md``):
+#: * the radii test's composite-null law (A^2 of the whitened radii's Beta PIT) does not
+#:   move with d at a fixed n from d = 256 to 512: mean 0.513-0.525, sd 0.284-0.297 at
+#:   n = 700, 1000 and 2000 (B = 4000-10,000);
+#: * the energy statistic under the standard null: its mean over sqrt(2) E||Y - Y'|| is
+#:   1.000 and its sd 0.99-1.02 at every tabled (n, d) from d = 192 to 512, the 95% and
+#:   99% standardized quantiles 1.65-1.75 and 2.33-2.55 with no trend in d;
+#: * Mardia's skewness under the composite null: its k-corrected mean is exactly
+#:   d(d+1)(d+2)/6, and its sd over sqrt(2 f) is a function of n / d (0.898 and 0.923 at
+#:   n / d = 1.95 for d = 256 and 512, 1.126 and 1.136 at 3.9), its quantiles standardized
+#:   1.59-1.74 (95%) and 2.26-2.44 (99%) from d = 192 to 512;
+#: * the energy statistic under the composite null: its mean over E||Y - Y'|| is
+#:   0.375 + 0.035 / n at every d from 96 to 512 (0.3750349 at (1000, 512), 0.3750355 at
+#:   (1000, 256)), and d times its sd a function of n / d (0.2210 at (500, 256), 0.2218 at
+#:   (1000, 512); 0.2835 at (500, 192), 0.2789 at (1000, 384)).
+_BEYOND: dict[tuple[str, str], _Beyond] = {
+    ("radii", "gaussian"): _Beyond(1.35, False, None, "this law does not move with d at a "
+                                   "fixed n beyond d = 256"),
+    ("energy", "standard"): _Beyond(0.0, False, _energy_reference, "in units of sqrt(2) "
+                                    "E||Y - Y'||, this law does not move with d beyond 192"),
+    ("mardia_skewness", "gaussian"): _Beyond(
+        1.35, True, _skewness_reference("gaussian"), "mean d(d+1)(d+2)/6 exactly; sd over "
+        "sqrt(2 f) and standardized quantiles from the rows at the same n / d"),
+    ("energy", "gaussian"): _Beyond(
+        1.3, True, lambda n, d: (_energy_reference(n, d)[0], 1.0 / d), "mean over "
+        "E||Y - Y'|| at the same n (it does not move with d); d times the sd and the "
+        "standardized quantiles from the rows at the same n / d"),
+    ("coverage", "standard"): _Beyond(
+        0.0, False, None, "standardized by its own pilot moments, this law does not move "
+        "with d from d = 150: 95% and 99% standardized quantiles 1.73-1.94 and 2.71-3.05 at "
+        "150-1000 rows from d = 192 to 512"),
+    ("projections", "standard"): _Beyond(
+        0.0, False, None, "the maximum over K directions: S(t) = 1 - (1 - S_512(t))^(K / "
+        "K_512), K = d + 500; its n-stable law read at the column's nearest rows",
+        clamp=True, parts=lambda d: d + _projection_directions(d)),
+    ("projections", "gaussian"): _Beyond(
+        1.25, False, None, "the maximum over K directions: S(t) = 1 - (1 - S_512(t))^(K / "
+        "K_512), K = d + 500; its n-stable law read at the column's nearest rows",
+        clamp=True, parts=lambda d: d + _projection_directions(d)),
+}
+
+
+def _projection_directions(d: int) -> int:
+    from .projections import default_n_directions
+
+    return default_n_directions(d)
+
+
+def _beyond(code: str, null: str, d: int) -> _Beyond | None:
+    return _BEYOND.get((code, null)) if d > D_GRID[-1] else None
 
 
 def applies(spec: Any, n: int, d: int, null: str, opts: Mapping[str, Any]) -> bool:
@@ -795,7 +998,7 @@ def applies(spec: Any, n: int, d: int, null: str, opts: Mapping[str, Any]) -> bo
         return False
     if sim_rows(spec, n, d) < _MIN_TABLED_ROWS.get(spec.code, 0):
         return False
-    return table.covers(key_rows(spec, n, d), table_d(spec.code, null, n, d))
+    return table.covers(key_rows(spec, n, d), d)
 
 
 @dataclass(frozen=True)
@@ -809,25 +1012,30 @@ class Shipped(PValueMethod):
                 f"d = {d} with these options; use method='monte_carlo'")
         table = table_for(spec.code, null)
         key = key_rows(spec, n, d)
-        d_read = table_d(spec.code, null, n, d)
-        q, b, cells = table.quantiles(key, d_read)
+        q, b, cells = table.quantiles(key, d)
         t = abs(observed) if spec.two_sided else observed
-        p, extrapolated = survival(float(t), q)
+        p, extrapolated, exact_atom = table_survival(table, q, cells, d, float(t))
         rows = sim_rows(spec, n, d)
         coords = coordinates(spec.code, null, d)
         how = coords.how if coords is not None else "standardized quantiles"
-        at = ("at the grid point " if len(cells) == 1 else
-              f"interpolated (bilinear in log n, log d, {how}) from {len(cells)} grid cells ")
+        rule = _beyond(spec.code, null, d)
+        if rule is not None:
+            at = f"from the grid cell{'s' if len(cells) > 1 else ''} "
+        elif len(cells) == 1:
+            at = "at the grid point "
+        else:
+            at = f"interpolated (bilinear in log n, log d, {how}) from {len(cells)} grid cells "
         cell_txt = ", ".join(f"({cn}, {cd})" for cn, cd in cells)
         where = f"n = {rows}" + ("" if rows == n else " rows (the null law is n-stable beyond)")
         fitted = ", each fitted and whitened" if null == "gaussian" else ""
         desc = (f"shipped null table: >= {b} N(0, I) samples per cell at {where}, d = {d}"
                 f"{fitted}; {at}{cell_txt}")
-        if d_read != d:
-            desc += (f"; read at d = {d_read}, the last tabled d (this law does not move with "
-                     "d at a fixed n beyond d = 256)")
+        if rule is not None:
+            desc += f"; read in the last tabled d = {D_GRID[-1]} ({rule.why})"
         if extrapolated:
             desc += f"; beyond the simulated tail: exponential extrapolation, floored at {P_FLOOR:g}"
+        if exact_atom:
+            desc += "; the statistic is one of the cell's atoms: P(T >= t) counted there"
         q95 = float(np.interp(0.05, LEVELS[::-1], q[::-1]))
         return p, PValueInfo(method="table", description=desc, n_resamples=b, seed=None,
                              n_simulated=rows, cache="shipped", null_quantile_95=q95)

@@ -380,6 +380,32 @@ def test_coverage_shipped_pilot_matches_computed(tmp_path, monkeypatch):
     np.testing.assert_allclose(cov._null_moments(1000, 1000, 2, 5, 0), shipped, rtol=1e-12)
 
 
+def test_coverage_atoms_give_the_monte_carlo_p_value_on_the_grid():
+    """At a grid cell, a coverage statistic that is one of the cell's atoms gets P(T >= t)
+    counted in the cell's draws: fresh draws agree to Monte Carlo error. (From the quantile
+    levels alone, 0.04 apart near p = 0.3, p-values at an atom were up to 0.037 off.)"""
+    from gausstest.registry import run_test
+
+    spec = get_spec("coverage")
+    t = cal.table_for("coverage", "standard")
+    i, j = list(t.n_grid).index(100), list(t.d_grid).index(5)
+    atom_t, atom_s = t.extra["atom_t"][i, j], t.extra["atom_s"][i, j]
+    ok = np.isfinite(atom_t)
+    assert ok.sum() >= 50 and np.all(np.diff(atom_t[ok]) > 0) and np.all(np.diff(atom_s[ok]) < 0)
+    b = 4000
+    fresh = _draw_statistics(spec, 100, 5, "standard", cal.canonical_options("coverage", 100, 5),
+                             b, 12345)
+    for k in np.flatnonzero(ok & (atom_s > 0.05) & (atom_s < 0.6))[::4]:
+        share = np.mean(fresh >= atom_t[k])
+        assert abs(share - atom_s[k]) <= 4 * math.sqrt(share * (1 - share) / b) + 1e-3
+    # a report's p-value at an atom is that count
+    z = np.random.default_rng(7).standard_normal((100, 5))
+    r = run_test("coverage", z, null="standard")
+    assert r.pvalue_method.method == "table"
+    assert "atoms" in r.pvalue_method.description
+    assert r.pvalue == pytest.approx(cal.atom_survival(r.statistic, atom_t, atom_s))
+
+
 def test_calibrate_command_fills_the_cache(tmp_path, monkeypatch, capsys):
     from gausstest.cli import main
 
@@ -490,12 +516,81 @@ def test_beyond_the_last_d_kurtosis_is_normal_and_radii_read_at_512():
     from gausstest.registry import run_test
 
     radii, kurt = get_spec("radii"), get_spec("mardia_kurtosis")
-    assert cal.applies(radii, 2000, 768, "gaussian", {}) and cal.table_d("radii", "gaussian", 2000, 768) == 512
+    assert cal.applies(radii, 2000, 768, "gaussian", {})
+    assert cal.table_for("radii", "gaussian").quantiles(2000, 768)[2] == [(2000, 512)]
     assert not cal.applies(radii, 800, 700, "gaussian", {})
-    assert cal.table_d("radii", "gaussian", 2000, 300) == 300
     assert kurt.asymptotic_valid(2000, 768, "gaussian", {}) and not kurt.asymptotic_valid(800, 700, "gaussian", {})
     z = np.random.default_rng(0).standard_normal((1100, 600))
     r = run_test("radii", z, null="gaussian")
-    assert r.pvalue_method.method == "table" and "read at d = 512" in r.pvalue_method.description
+    assert r.pvalue_method.method == "table" and "read in the last tabled d = 512" in r.pvalue_method.description
     k = run_test("mardia_kurtosis", z, null="gaussian")
     assert k.pvalue_method.method == "asymptotic"
+
+
+def _level(table, n, d, s):
+    q = table.quantiles(n, d)[0]
+    return float(np.interp(np.log(s), np.log(cal.LEVELS[::-1]), q[::-1]))
+
+
+def test_beyond_the_last_d_rules_rescale_the_512_column():
+    """Each rule of cal._BEYOND, checked against the column it reads: the energy and
+    skewness locations and scales follow their references, the projections maximum its
+    number of directions (sizes with fresh draws in tests/size/high_d_interp.md)."""
+    last = cal.D_GRID[-1]
+    # energy, standard null: in units of sqrt(2) E chi_d, the column's law at the same n
+    t = cal.table_for("energy", "standard")
+    ratio = cal._energy_reference(300, 1024)[0] / cal._energy_reference(300, last)[0]
+    assert _level(t, 300, 1024, 0.5) == pytest.approx(_level(t, 300, last, 0.5) * ratio, rel=0.01)
+    assert _level(t, 300, 1024, 0.05) - _level(t, 300, 1024, 0.5) == pytest.approx(
+        _level(t, 300, last, 0.05) - _level(t, 300, last, 0.5), rel=1e-6)
+    # skewness, composite null: mean d(d+1)(d+2)/6 exactly, spread from the same n / d
+    t = cal.table_for("mardia_skewness", "gaussian")
+    f = 768 * 769 * 770 / 6.0
+    med = _level(t, 1500, 768, 0.5)
+    assert abs(med - f) < 0.05 * math.sqrt(2 * f)
+    spread = (_level(t, 1500, 768, 0.05) - med) / math.sqrt(2 * f)
+    assert spread == pytest.approx((_level(t, 1000, last, 0.05) - _level(t, 1000, last, 0.5))
+                                   / math.sqrt(2 * last * (last + 1) * (last + 2) / 6.0), rel=1e-6)
+    # energy, composite null: d times the sd from the same n / d
+    t = cal.table_for("energy", "gaussian")
+    w768 = _level(t, 1000, 700, 0.05) - _level(t, 1000, 700, 0.5)
+    assert t.covers(1000, 700)
+    lo = _level(t, 700, last, 0.05) - _level(t, 700, last, 0.5)
+    hi = _level(t, 1000, last, 0.05) - _level(t, 1000, last, 0.5)
+    # (the rows 700 and 1000 around 1000 * 512 / 700 = 731, their spread times 512 / 700)
+    assert min(lo, hi) * last / 700 * 0.999 <= w768 <= max(lo, hi) * last / 700 * 1.001
+    # the spread at n / d = 1.58 from d = 256, whose row 400 (1.56 d) is nearer than the
+    # 512 column's rows 700 and 1000 (its sd had been 5% low there, the size 0.070)
+    assert (400, 256) in t.quantiles(950, 600)[2]
+    # ... and near n = d (below 1.3 d there, or a row under 1.3 * 512) it does not apply
+    assert not t.covers(900, 768) and not t.covers(700, 600)
+    # projections: the maximum over K = d + 500 directions
+    t = cal.table_for("projections", "standard")
+    k = (768 + 500) / (last + 500)
+    x = _level(t, 400, 768, 0.05)
+    s512 = cal.survival(x, t.quantiles(400, last)[0])[0]
+    assert 1.0 - (1.0 - s512) ** k == pytest.approx(0.05, rel=0.02)
+    assert _level(t, 400, 768, 0.05) > _level(t, 400, last, 0.05)
+    # every rule reads only its own column
+    for (code, null), rule in cal._BEYOND.items():
+        assert rule.min_ratio >= (1.25 if null == "gaussian" else 0.0), (code, null)
+
+
+def test_skewness_standard_law_resolves_a_narrow_conditional_step():
+    """At d = 768, n = 1500 the radii's diagonal is 15 sd of the rest: the conditional
+    survival is a step 0.07 sd wide in the radii's law. The quadrature refines there; a
+    uniform grid of 20,001 nodes is the reference (the 40 Gauss-Hermite nodes it replaced
+    were 0.008 off at p = 0.98 and gave size-test KS gaps of 0.07)."""
+    from gausstest import moments
+
+    n, d = 1500, 768
+    rng = np.random.default_rng(3)
+    stats = [n * moments._b1(rng.standard_normal((n, d))) / 6.0 for _ in range(3)]
+    got = [moments._skew_standard_sf(s, n, d) for s in stats]
+    base = moments._RADII_GRID
+    try:
+        moments._RADII_GRID = np.linspace(-9.0, 9.0, 20001)
+        ref = [moments._skew_standard_sf(s, n, d) for s in stats]
+    finally:
+        moments._RADII_GRID = base
+    assert np.allclose(got, ref, atol=2e-4), (got, ref)

@@ -9,6 +9,7 @@ package's table.
     python tests/calibration/make_tables.py run  [--workers 2] [--hours H] [--tests a,b] [--dmax D]
     python tests/calibration/make_tables.py pack
     python tests/calibration/make_tables.py status
+    python tests/calibration/make_tables.py atoms [--workers 2]   # coverage cells made before atoms
     python tests/calibration/make_tables.py upgrade [--target-b 10000] [--cell-seconds 60] [--dmax 64]
     python tests/calibration/make_tables.py upgrade --only radii:gaussian:2000x48,... [--workers 1]
 
@@ -134,6 +135,7 @@ def simulate_cell(job) -> tuple[str, float]:
 
         n_used, m, k, s = _sizes(rows, {})
         extra["moments"] = _null_moments(n_used, m, d, k, s)
+        extra["atom_t"], extra["atom_s"] = cal.atoms_of(stats)
     elapsed = time.monotonic() - start
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -261,6 +263,8 @@ def pack(args) -> None:
             sd = np.full((nn, nd), np.nan)
             z = np.full((nn, nd, nl), np.nan, dtype=np.float32)
             moments = np.full((nn, nd, 2, 3), np.nan)
+            atom_t = np.full((nn, nd, cal.MAX_ATOMS), np.nan)
+            atom_s = np.full((nn, nd, cal.MAX_ATOMS), np.nan)
             found = 0
             for i, n in enumerate(ns):
                 for j, d in enumerate(ds):
@@ -272,6 +276,9 @@ def pack(args) -> None:
                         z[i, j] = f["z"]
                         if "moments" in f.files:
                             moments[i, j] = f["moments"]
+                        if "atom_t" in f.files:  # (cells keep up to MAX_ATOMS, NaN-padded)
+                            k = min(f["atom_t"].size, cal.MAX_ATOMS)
+                            atom_t[i, j, :k], atom_s[i, j, :k] = f["atom_t"][:k], f["atom_s"][:k]
                     found += 1
             if not found:
                 continue
@@ -280,10 +287,51 @@ def pack(args) -> None:
                         f"{key}/b": b, f"{key}/mean": mean, f"{key}/sd": sd, f"{key}/z": z})
             if code == "coverage":
                 out[f"{key}/moments"] = moments
+                out[f"{key}/atom_t"], out[f"{key}/atom_s"] = atom_t, atom_s
             print(f"{key}: {found} of {nn * nd} cells")
     target = ROOT / "gausstest" / "data" / cal.TABLE_FILE
     np.savez_compressed(target, **out)
     print(f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB)")
+
+
+def _atoms_job(path: str) -> str:
+    """Redraw one coverage cell (same seed and B, so the same draws: its stored mean and sd
+    must come back to the last digit) and add its atoms."""
+    from threadpoolctl import threadpool_limits
+
+    from gausstest.pvalues import _draw_statistics
+
+    os.environ["GAUSSTEST_THREADS"] = "1"
+    src = Path(path)
+    with np.load(src) as f:
+        cell = {k: f[k] for k in f.files}
+    if "atom_t" in cell and (cell["atom_t"].size == cal.MAX_ATOMS
+                             or np.isnan(cell["atom_t"]).any()):
+        return f"{src.name} has atoms"  # (all of them, or as many as are kept)
+    n, d = (int(v[1:]) for v in src.stem.split("_"))
+    spec = get_spec("coverage")
+    with threadpool_limits(1):
+        stats = _draw_statistics(spec, int(cell["rows"]), d, "standard",
+                                 cal.canonical_options("coverage", n, d), int(cell["b"]),
+                                 int(cell["seed"]))
+    mean, sd, _ = cal.summarize(stats)
+    if not (mean == float(cell["mean"]) and sd == float(cell["sd"])):
+        return f"{src.name} NOT REPRODUCED (mean {mean} vs {float(cell['mean'])}): skipped"
+    cell["atom_t"], cell["atom_s"] = cal.atoms_of(stats)
+    fd, tmp = tempfile.mkstemp(dir=src.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, **cell)
+    os.replace(tmp, src)
+    return f"{src.name}: {int(np.isfinite(cell['atom_t']).sum())} atoms"
+
+
+def atoms(args) -> None:
+    """Add the atoms of a discrete statistic (coverage) to cells made before they were kept,
+    by redrawing each cell from its own seed (resumable: cells with atoms are skipped)."""
+    paths = sorted(str(p) for p in (Path(args.cells) / "coverage-standard").glob("*.npz"))
+    with Pool(args.workers) as pool:
+        for msg in pool.imap_unordered(_atoms_job, paths):
+            print(msg, flush=True)
 
 
 def status(args) -> None:
@@ -303,7 +351,7 @@ def status(args) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "upgrade", "pack", "status"])
+    ap.add_argument("command", choices=["run", "upgrade", "pack", "status", "atoms"])
     ap.add_argument("--cells", default=str(CELLS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--hours", type=float, default=100.0)
@@ -314,7 +362,8 @@ def main() -> None:
     ap.add_argument("--target-b", type=int, default=10_000, help="upgrade: the B to reach")
     ap.add_argument("--only", default="", help="upgrade: these cells (code:null:NxD,...), any cost")
     args = ap.parse_args()
-    {"run": run, "upgrade": upgrade, "pack": pack, "status": status}[args.command](args)
+    {"run": run, "upgrade": upgrade, "pack": pack, "status": status,
+     "atoms": atoms}[args.command](args)
 
 
 if __name__ == "__main__":

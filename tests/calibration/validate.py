@@ -102,8 +102,9 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     rows = cal.sim_rows(spec, n_used, d)
     sims = _draw_statistics(spec, rows, d, null, opts, reps, seed)
     t = np.abs(sims) if spec.two_sided else sims
-    q, b_cell, _ = cal.table_for(code, null).quantiles(cal.key_rows(spec, n_used, d), d)
-    p_tab = np.array([cal.survival(float(v), q)[0] for v in t])
+    table = cal.table_for(code, null)
+    q, b_cell, cells = table.quantiles(cal.key_rows(spec, n_used, d), d)
+    p_tab = np.array([cal.table_survival(table, q, cells, d, float(v))[0] for v in t])
     out = {"n": n, "d": d, "test": code, "null": null, "rows": rows, "reps": reps,
            **size_fields(p_tab)}
     # agreement on null draws: leave-one-out Monte Carlo p-value from the other draws
@@ -127,7 +128,7 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
         alt_stats.append(spec.kernel(x, null=null, **opts))
     ta = np.concatenate(alt_stats)
     ta = np.abs(ta) if spec.two_sided else ta
-    pa_tab = np.array([cal.survival(float(v), q)[0] for v in ta])
+    pa_tab = np.array([cal.table_survival(table, q, cells, d, float(v))[0] for v in ta])
     pa_mc = (1 + (reps - np.searchsorted(srt, ta, side="left"))) / (reps + 1)
     sel = ((pa_mc >= 0.01) & (pa_mc <= 0.5)) | ((pa_tab >= 0.01) & (pa_tab <= 0.5))
     dif = np.abs(pa_tab - pa_mc)
