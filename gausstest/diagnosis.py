@@ -156,7 +156,8 @@ def _discrete_dims(data: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def _index_dims(data: np.ndarray) -> list[int]:
-    """Coordinates whose values are all distinct integers (n >= 20): row numbers."""
+    """Coordinates whose values are n distinct integers within a range under 2n (n >= 20):
+    row numbers, kept or filtered (quantized latents spread wider)."""
     n = data.shape[0]
     if n < 20:
         return []
@@ -165,7 +166,8 @@ def _index_dims(data: np.ndarray) -> list[int]:
     out = []
     for j in cand:
         col = data[:, j]
-        if np.all(col == np.round(col)) and np.unique(col).size == n:
+        if (np.all(col == np.round(col)) and float(col.max() - col.min()) < 2 * n
+                and np.unique(col).size == n):
             out.append(int(j))
     return out
 
@@ -1120,9 +1122,10 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             check=f"distinct values per coordinate (at most {DISCRETE_VALUES}, and n / 4)",
             pvalue=0.0, dimensions=dims, magnitude=float(min(v.size for v in discrete.values())),
             magnitude_name="fewest distinct values in a coordinate",
-            text=(f"discrete coordinate{'s' if len(dims) > 1 else ''}: {said}{more}, where a continuous latent takes a new value in every row: "
-                  "a class label or index column in the file (leave it out), binary or "
-                  "quantized units, or rounding")))
+            text=(f"discrete coordinate{'s' if len(dims) > 1 else ''}: {said}{more}, where "
+                  "a continuous latent takes a new value in every row: a class label or "
+                  "index column in the file (leave it out), binary or quantized units, or "
+                  "rounding")))
     # -- an index column: every value a distinct integer (pandas' to_csv(header=False)
     # writes its row index first, and it had been "dimension 0 has variance 5.3e+04")
     for j in (_index_dims(sample.data) if shape_ok else ()):
@@ -1277,6 +1280,23 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                     "Gaussian, -1.2 for a uniform, below that only with two humps): a "
                     "bounded, flat or two-humped coordinate"))
 
+    def fold(host: Diagnosis, kinds: tuple[str, ...], along, whose: str) -> None:
+        """Fold the records of these kinds that ``along`` places on the host's axes into
+        the host's (one cause, one record)."""
+        nonlocal records
+        folded = [x for x in records if x.kind in kinds and along(x)]
+        if not folded:
+            return
+        words = {"location": "the mean shift", "skew": "the skewness",
+                 "heavy_tails": "the long tails", "light_tails": "the short tails",
+                 "clusters": "the groups"}
+        said = list(dict.fromkeys(words[x.kind] for x in folded))
+        extra = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+        merged = replace(
+            host, tests=tuple(dict.fromkeys(host.tests + sum((x.tests for x in folded), ()))),
+            text=host.text + f"; {whose} account for {extra} along it")
+        records = [merged if x is host else x for x in records if x not in folded]
+
     # -- one cause, one record: a small far group along u also shifts the mean along u,
     # skews it and lengthens its tails (2-10% of the rows 6 sd away had been named
     # "inflated", "location", "heavy tails" and "skew", and never "clusters")
@@ -1293,34 +1313,14 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                 return len(clus.dimensions) == d
             return set(x.dimensions) <= set(clus.dimensions)
 
-        folded = [x for x in records if x.kind in ("location", "heavy_tails", "skew")
-                  and along(x)]
-        if folded:
-            words = {"location": "the mean shift", "skew": "the skewness",
-                     "heavy_tails": "the long tails"}
-            said = [words[x.kind] for x in folded]
-            extra = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
-            merged = replace(
-                clus, tests=tuple(dict.fromkeys(clus.tests + sum((x.tests for x in folded), ()))),
-                text=clus.text + f"; the groups account for {extra} along it")
-            records = [merged if x is clus else x for x in records if x not in folded]
+        fold(clus, ("location", "heavy_tails", "skew"), along, "the groups")
 
     # -- the same for a discrete coordinate: its values' mean, skew and tails are its own
     disc = next((x for x in records if x.kind == "discrete"), None)
     if disc is not None:
-        folded = [x for x in records if x.kind in ("location", "heavy_tails", "light_tails",
-                                                    "skew", "clusters")
-                  and x.dimensions and set(x.dimensions) <= set(disc.dimensions)]
-        if folded:
-            words = {"location": "the mean shift", "skew": "the skewness",
-                     "heavy_tails": "the long tails", "light_tails": "the short tails",
-                     "clusters": "the groups"}
-            said = list(dict.fromkeys(words[x.kind] for x in folded))
-            extra = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
-            merged = replace(
-                disc, tests=tuple(dict.fromkeys(disc.tests + sum((x.tests for x in folded), ()))),
-                text=disc.text + f"; its values account for {extra} along it")
-            records = [merged if x is disc else x for x in records if x not in folded]
+        fold(disc, ("location", "heavy_tails", "light_tails", "skew", "clusters"),
+             lambda x: bool(x.dimensions) and set(x.dimensions) <= set(disc.dimensions),
+             "its values")
 
     # -- repeated rows: a continuous law has none (5% repeats made Mardia's b1 reject) ---
     n_dup = _duplicate_rows(sample)
