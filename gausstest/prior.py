@@ -140,6 +140,15 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     w2 = gaussian_w2(mean, cov)
     sd = np.sqrt(np.clip(var, 1e-300, None))
     corr = cov / np.outer(sd, sd)
+    if d > 1 and not np.all(var > 1e-250):
+        # correlation is scale-free: where the variances underflow (a sample scaled by
+        # 1e-200 had max |corr| = 0), from the columns scaled by powers of two
+        x = sample.centered
+        tops = np.max(np.abs(x), axis=0)
+        xs = np.ldexp(x, np.where(tops > 0, -np.frexp(tops)[1], 0).astype(int))
+        cs = xs.T @ xs
+        ss = np.sqrt(np.clip(np.diag(cs), 1e-300, None))
+        corr = cs / np.outer(ss, ss)
     np.fill_diagonal(corr, 0.0)
     k = int(np.argmax(np.abs(corr))) if d > 1 else 0
     ci, cj = divmod(k, d)
@@ -149,7 +158,7 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     details = {
         "kl": kl, "kl_null_mean": kl0, "w2": w2, "null_reference": null_reference(n, d),
         "mean": mean, "variance": var,
-        "mean_norm": float(np.sqrt(mean @ mean)),
+        "mean_norm": float(np.hypot.reduce(mean)) if d else 0.0,  # (no underflow at 1e-200)
         "average_variance": float(var.mean()),
         "collapsed_dimensions": collapsed.tolist(),
         "worst_mean_dimension": int(np.argmax(np.abs(mean))),

@@ -699,6 +699,14 @@ class TestExtremeValuesWithTheShippedTables:
         assert rep.questions["shape"].verdict == "pass", rep.summary()
         assert any(x.kind == "location" for x in rep.diagnoses), rep.findings
 
+    def test_scale_free_summaries_survive_a_tiny_scale(self):
+        # at 1e-200 the variances underflow: max |corr| had been 0 and |mean| 0 (sweep 9)
+        z = _base(500, 4, seed=5)
+        ref = gt.assess(z, tests=["prior_moments"]).to_dict()["prior"]
+        tiny = gt.assess(z * 1e-200, tests=["prior_moments"]).to_dict()["prior"]
+        assert tiny["max_abs_correlation"] == pytest.approx(ref["max_abs_correlation"], rel=1e-9)
+        assert tiny["mean_norm"] == pytest.approx(ref["mean_norm"] * 1e-200, rel=1e-9)
+
     def test_int64_near_2_62_does_not_break_the_histogram(self, tmp_path, capsys):
         p = tmp_path / "big.npy"
         np.save(p, (np.random.default_rng(1).integers(-3, 4, (200, 4)) + 2 ** 62))
