@@ -185,6 +185,9 @@ def _parser() -> argparse.ArgumentParser:
                           "report with its 'gate' member (one object, or an array for "
                           "several files)")
     chk.add_argument("--json", action="store_true", help="same as --format json")
+    chk.add_argument("--output", "-o",
+                     help="write the decision here instead of stdout (e.g. the JSON as a CI "
+                          "artifact); never over an input file")
     chk.add_argument("--require", metavar="Q[,Q]",
                      help="questions that must pass: prior_match, shape, coverage "
                           "(default: the plain verdict)")
@@ -767,7 +770,13 @@ def _gate_output(args, config, gate, reports, worst: int, outcomes=None) -> int:
             out.append(g.to_text())
         if args.exit_zero and worst == EXIT_FAIL:
             out.append("--exit-zero: exit 0 although the gate fails")
-    if out:
+    if out and args.output:
+        try:
+            _write_atomic(Path(args.output), "\n".join(out) + "\n")
+        except OSError as exc:
+            _error(f"cannot write --output {show_path(args.output)}: {exc.strerror or exc}")
+            return EXIT_INPUT
+    elif out:
         _emit("\n".join(out) + "\n")
     if args.exit_zero and worst == EXIT_FAIL:
         return EXIT_PASS

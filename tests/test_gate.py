@@ -361,6 +361,15 @@ class TestCheck:
         out = capsys.readouterr().out
         assert "PASS" in out and "findings:" in out and "inactive" in out
 
+    def test_output_file_for_ci_artifacts(self, files, project, capsys, tmp_path):
+        # the README's synopsis gives check the report's options; --output was refused
+        good, _ = files
+        out = tmp_path / "gate.json"
+        code = main(["check", str(good), "--json", "--output", str(out)])
+        assert code == 0 and capsys.readouterr().out == ""
+        assert json.loads(out.read_text())["gate"]["status"] == "pass"
+        assert main(["check", str(good), "--output", str(good)]) == 2
+
     def test_exit_zero(self, files, project, capsys):
         project("")
         assert main(["check", str(files[1]), *FAST, "--exit-zero"]) == 0
