@@ -225,6 +225,11 @@ def _options_match(code: str, opts: Mapping[str, Any], n: int, d: int) -> bool:
         want = defaults[key]
         if want is not None and value != want:
             return False
+    # the projections table is for its default number of directions (None, or that number
+    # spelled out); n_directions = 2000 at (200, 8) had read it: size 0.19 at 0.05
+    k = opts.get("n_directions") if code == "projections" else None
+    if k is not None and int(k) != _projection_directions(d):
+        return False
     return True
 
 

@@ -595,3 +595,14 @@ def test_skewness_standard_law_resolves_a_narrow_conditional_step():
     finally:
         moments._RADII_GRID = base
     assert np.allclose(got, ref, atol=2e-4), (got, ref)
+
+
+def test_projections_table_only_for_its_default_directions():
+    """The table holds the maximum over the default directions; another number of them
+    had read it too (n_directions = 2000 at (200, 8): size 0.19 at 0.05; review 9)."""
+    from gausstest.projections import default_n_directions
+
+    z = np.random.default_rng(0).standard_normal((200, 8))
+    assert projections(z, n_directions=2000).pvalue_method.method == "monte_carlo"
+    assert projections(z, n_directions=default_n_directions(8)).pvalue_method.method == "table"
+    assert projections(z).pvalue_method.method == "table"
