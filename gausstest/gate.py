@@ -23,7 +23,9 @@ So a threshold only turns a statistical failure into a pass when every relevant
 thresholded effect is at or below its threshold; a large effect that its test cannot
 establish (no rejection) never fails the gate on its own. Tests without a threshold
 still decide the questions, but with thresholds set, only thresholded effects decide
-materiality: list the tests whose effects you can judge.
+materiality: list the tests whose effects you can judge. A failing required question
+(under the plain verdict: a failing question) none of whose tests has a threshold fails
+the gate: a threshold speaks only for the tests it names.
 
 :func:`evaluate` returns a :class:`GateResult` whose ``rules`` say which rule decided,
 with the numbers; :meth:`GateResult.to_dict` is the ``"gate"`` member of
@@ -337,9 +339,12 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
     # cannot speak for it, so its failure stands (a threshold on coverage alone had turned
     # "require shape" on t(3) latents into a pass "below the configured thresholds")
     uncovered: list[str] = []
-    if gate.max_effect and gate.require is not None:
+    if gate.max_effect and statistical:
+        # (the plain verdict requires every question asked)
+        asked = gate.require if gate.require is not None else [
+            q for q, ans in questions.items() if ans is not None]
         limited = {f"{r.name}:{r.null}" for r in effect_rules}
-        uncovered = [q for q in gate.require if questions[q]["verdict"] == "fail"
+        uncovered = [q for q in asked if questions[q]["verdict"] == "fail"
                      and not limited & set(questions[q]["tests"])]
         material = material or bool(uncovered)
     failed = statistical and material
@@ -348,8 +353,9 @@ def evaluate(report: Any, gate: Gate | None = None) -> GateResult:
     what = ("the verdict fails" if gate.require is None
             else f"required question{'s' if len(stat_names) > 1 else ''} "
                  f"{', '.join(stat_names)} fail{'' if len(stat_names) > 1 else 's'}")
-    if failed and uncovered:
-        decided = (f"required question{'s' if len(uncovered) > 1 else ''} "
+    if failed and uncovered and not any(r.violated for r in effect_rules):
+        decided = (f"{'' if gate.require is not None else 'the verdict fails: '}"
+                   f"required question{'s' if len(uncovered) > 1 else ''} "
                    f"{', '.join(uncovered)} fail{'' if len(uncovered) > 1 else 's'}, and "
                    f"max_effect sets no threshold on any test that answers "
                    f"{'them' if len(uncovered) > 1 else 'it'}")

@@ -242,13 +242,15 @@ class TestGateRules:
         assert "0.2 > 0.1" in eff.text and "prior_moments" in g.decided_by
 
     def test_threshold_above_effect_passes(self):
-        g = evaluate(self.rep(), Gate.make(max_effect={"prior_match": 0.3, "radii:standard": 0.05}))
+        g = evaluate(self.rep(), Gate.make(max_effect={"prior_match": 0.3, "radii:standard": 0.05,
+                                                       "radii:gaussian": 0.5}))
         assert g.status == "pass" and g.verdict == "fail"
         assert "below the configured thresholds" in g.decided_by
 
     def test_unestablished_effect_never_fails(self):
-        # energy's effect is 10x its threshold but energy does not reject
-        g = evaluate(self.rep(), Gate.make(max_effect={"energy": 0.05}))
+        # energy's effect is 10x its threshold but energy does not reject (prior_match,
+        # which energy answers, alone required: shape and coverage have no threshold)
+        g = evaluate(self.rep(), Gate.make(require=["prior_match"], max_effect={"energy": 0.05}))
         assert g.status == "pass"
         assert "does not reject" in g.rules[-1].text
 
@@ -276,6 +278,10 @@ class TestGateRules:
             g = evaluate(self.rep(), Gate.make(require=["shape"], max_effect=limits))
             assert g.status == "fail", g.decided_by
             assert "sets no threshold on any test that answers it" in g.decided_by
+        # the plain verdict requires every question asked: the same (review 9)
+        g = evaluate(self.rep(), Gate.make(max_effect={"radii:standard": 0.5,
+                                                       "prior_match": 0.5}))
+        assert g.status == "fail" and "the verdict fails: required question shape" in g.decided_by
         # a threshold on one of its tests decides again
         g = evaluate(self.rep(), Gate.make(require=["shape"], max_effect={"radii:gaussian": 0.5}))
         assert g.status == "pass" and "below the configured thresholds" in g.decided_by
