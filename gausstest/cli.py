@@ -593,8 +593,9 @@ def _main(argv: Sequence[str] | None) -> int:
         config = load_config(args.config)
         opts = _options(args, config.values)
         _check_options(opts, args)
-        if getattr(args, "output", None):
-            _check_output(args.output, args.files)
+        if getattr(args, "output", None):  # (nor over the config file that was read)
+            _check_output(args.output, list(args.files)
+                          + ([str(config.path)] if config.path is not None else []))
         gate = None
         if args.command == "check":
             gate = _gate(args, config.values)
@@ -770,13 +771,13 @@ def _gate_output(args, config, gate, reports, worst: int, outcomes=None) -> int:
             out.append(g.to_text())
         if args.exit_zero and worst == EXIT_FAIL:
             out.append("--exit-zero: exit 0 although the gate fails")
-    if out and args.output:
+    if out and args.output and decisions:  # (nothing decided: an existing file is kept)
         try:
             _write_atomic(Path(args.output), "\n".join(out) + "\n")
         except OSError as exc:
             _error(f"cannot write --output {show_path(args.output)}: {exc.strerror or exc}")
             return EXIT_INPUT
-    elif out:
+    elif out and not args.output:
         _emit("\n".join(out) + "\n")
     if args.exit_zero and worst == EXIT_FAIL:
         return EXIT_PASS

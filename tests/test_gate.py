@@ -375,6 +375,15 @@ class TestCheck:
         assert code == 0 and capsys.readouterr().out == ""
         assert json.loads(out.read_text())["gate"]["status"] == "pass"
         assert main(["check", str(good), "--output", str(good)]) == 2
+        # nor over the config file read, nor at all when nothing was decided (review 9)
+        cfg = tmp_path / "cfg.toml"
+        cfg.write_text("[tool.gausstest]\nalpha = 0.05\n")
+        assert main(["check", str(good), "--config", str(cfg), "--output", str(cfg)]) == 2
+        assert cfg.read_text() == "[tool.gausstest]\nalpha = 0.05\n"
+        keep = tmp_path / "keep.txt"
+        keep.write_text("keep")
+        assert main(["check", str(tmp_path / "missing.npy"), "--output", str(keep)]) == 2
+        assert keep.read_text() == "keep"
 
     def test_exit_zero(self, files, project, capsys):
         project("")
