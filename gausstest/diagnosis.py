@@ -50,8 +50,9 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   composite null) when no coordinate is skewed and there are no heavy tails, outlying
   cells or repeated rows.
 * **duplicates**: rows that repeat another row exactly (a continuous law has none).
-* **discrete**: a coordinate with at most :data:`DISCRETE_VALUES` distinct values, and at
-  most a quarter as many as rows (a continuous law gives a new value in every row): a
+* **discrete**: a coordinate with at most :data:`DISCRETE_VALUES` distinct values, at
+  most a quarter as many as rows (a continuous law gives a new value in every row), and
+  at least a quarter of its sd apart (one decimal is rounding, not a level): a
   label or index column in the file, binary or quantized units. Its clusters record is
   this one (a column of class labels 0, 1, 2 had been "clusters along dimension 4").
 * Heavy tails widen the noise of every second-moment check: the spectral band (on the log
@@ -146,11 +147,16 @@ def _discrete_dims(data: np.ndarray) -> dict[int, np.ndarray]:
     few = np.count_nonzero(np.diff(head, axis=0) != 0, axis=0) + 1 <= limit
     out = {}
     for j in np.flatnonzero(few):
-        vals = np.unique(data[:, j])
-        # values on the float64 grid of their own magnitude are a far offset's rounding
-        # (N(0, 1) + 1e15 takes 36 values 0.125 apart), the location record's to tell
-        if 2 <= vals.size <= limit and np.min(np.diff(vals)) > 64 * np.spacing(
-                float(np.max(np.abs(vals)))):
+        col = data[:, j]
+        vals = np.unique(col)
+        if not 2 <= vals.size <= limit:
+            continue
+        gap = float(np.min(np.diff(vals)))
+        # coarse levels only: a step of at least a quarter of the spread (N(0, 1) written
+        # with one decimal has ~45 values 0.1 apart at n = 200: rounding, not a label),
+        # and not a far offset's float rounding (N(0, 1) + 1e15 takes 36 values 0.125
+        # apart; float32 8e6 + N(0, 1) 14 values 0.5 apart): the location record's to tell
+        if gap >= 0.25 * float(col.std()) and gap > 1e-6 * float(np.max(np.abs(vals))):
             out[int(j)] = vals
     return out
 
@@ -1131,8 +1137,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     for j in (_index_dims(sample.data) if shape_ok else ()):
         col = sample.data[:, j]
         records = [x for x in records if not (
-            x.kind in ("location", "clusters", "light_tails", "skew") and x.dimensions
-            and set(x.dimensions) <= {j})]
+            x.kind in ("location", "clusters", "light_tails", "skew", "inflated", "shrunk")
+            and x.dimensions and set(x.dimensions) <= {j})]
         records.append(Diagnosis(
             kind="discrete", question="shape", tests=_support("discrete", rej),
             check="every value of a coordinate a distinct integer", pvalue=0.0,
@@ -1318,7 +1324,12 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     # -- the same for a discrete coordinate: its values' mean, skew and tails are its own
     disc = next((x for x in records if x.kind == "discrete"), None)
     if disc is not None:
-        fold(disc, ("location", "heavy_tails", "light_tails", "skew", "clusters"),
+        # (its mean, skew and tails too when its values are labels 0, 1, 2, ...: a
+        # quantized latent's shift is a shift)
+        labels = all(np.all(v >= 0) and np.all(v == np.round(v))
+                     for v in (np.unique(sample.data[:, j]) for j in disc.dimensions))
+        fold(disc, ("location", "heavy_tails", "light_tails", "skew", "clusters") if labels
+             else ("clusters",),
              lambda x: bool(x.dimensions) and set(x.dimensions) <= set(disc.dimensions),
              "its values")
 
