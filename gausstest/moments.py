@@ -180,7 +180,12 @@ def _skew_standard_sf(stat: float, n: int, d: int) -> float:
     sd6 = math.sqrt(var6 / n)
     # where s6 / 6 alone reaches stat, and A's spread there in units of s6 / 6's
     width = math.sqrt(max(5.0 * (m6 * m6 - m12 / n) / (6.0 * m6), 1e-300)) / (sd6 / 6.0)
-    z, w = _radii_nodes((6.0 * stat - m6) / sd6, width)
+    # (the centre on the Cornish-Fisher scale: z + cf (z^2 - 1) = c, cf = skew / 6; at n = 3,
+    # d = 600 the offset it makes is wider than the step)
+    c, cf = (6.0 * stat - m6) / sd6, skew / 6.0
+    disc = 1.0 + 4.0 * cf * (cf + c)
+    centre = c if abs(cf) < 1e-12 or disc < 0 else (math.sqrt(disc) - 1.0) / (2.0 * cf)
+    z, w = _radii_nodes(centre, width)
     s6 = m6 + sd6 * (z + skew / 6.0 * (z * z - 1.0))
     var_a = np.maximum(5.0 * (s6 * s6 - m12 / n) / (6.0 * m6), 1e-300)
     x = m_mix + (stat - s6 / 6.0) * sd_mix / np.sqrt(var_a)  # points of M, one per node
