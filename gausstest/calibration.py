@@ -1036,8 +1036,12 @@ class Shipped(PValueMethod):
         cell_txt = ", ".join(f"({cn}, {cd})" for cn, cd in cells)
         where = f"n = {rows}" + ("" if rows == n else " rows (the null law is n-stable beyond)")
         fitted = ", each fitted and whitened" if null == "gaussian" else ""
-        desc = (f"shipped null table: >= {b} N(0, I) samples per cell at {where}, d = {d}"
-                f"{fitted}; {at}{cell_txt}")
+        if rule is not None:  # the cells' own (n, d), not this sample's
+            desc = (f"shipped null table: >= {b} N(0, I) samples per cell{fitted}; {at}"
+                    f"{cell_txt}")
+        else:
+            desc = (f"shipped null table: >= {b} N(0, I) samples per cell at {where}, d = {d}"
+                    f"{fitted}; {at}{cell_txt}")
         if rule is not None:
             desc += f"; read in the last tabled d = {D_GRID[-1]} ({rule.why})"
         if extrapolated:

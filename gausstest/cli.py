@@ -385,8 +385,7 @@ def _compare(args) -> int:
             try:
                 data[label if label not in data else f"{label} ({path})"] = load(path, key=key)
             except (InputError, ValueError) as exc:
-                msg = str(exc).replace("with --key NAME",
-                                       f"with {Path(path).name}:NAME (or --key NAME)")
+                msg = str(exc).replace("with --key NAME", f"with {path}:NAME (or --key NAME)")
                 raise InputError(msg if str(path) in msg else f"{path}: {msg}") from None
         quiet = opts.pop("quiet", False)
         result = compare(data, progress=False if quiet else None, **opts)

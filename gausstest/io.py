@@ -262,14 +262,16 @@ def _is_header(rows: list[list[str]]) -> bool:
     (``to_csv(index=False)``) when some later value is not an integer (a file of integers
     whose first row is 0, 1 is data)."""
     row = rows[0]
-    if all(_number(c) is None for c in row):
+    if any(c.strip() for c in row) and all(_number(c) is None for c in row if c.strip()) \
+            and all(c.strip() for c in row[1:]):
         return True
     # an index column, unnamed ("", pandas' default) or named ("id": df.index.name = "id")
     indexed = len(row) > 1 and (not row[0].strip() or _number(row[0]) is None)
     names = row[1:] if indexed else row
     if [c.strip() for c in names] != [str(k) for k in range(len(names))]:
         return False
-    return indexed or any(not _INTEGER.fullmatch(c.strip()) for r in rows[1:] for c in r)
+    return indexed or any(c.strip() and not _INTEGER.fullmatch(c.strip())
+                          for r in rows[1:] for c in r)
 
 
 def _load_text(path: Path) -> np.ndarray:

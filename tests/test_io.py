@@ -100,6 +100,18 @@ def test_csv_empty_cell_is_a_missing_value(tmp_path):
     np.testing.assert_array_equal(got[[0, 2]], [[1.5, 2.0], [0.5, 1.0]])
 
 
+def test_csv_empty_first_row_and_integer_files_with_gaps(tmp_path):
+    """An all-empty first row is a row of NaN, not a header; an empty cell later does not
+    make "0,1,2" a header of an integer file (review 9)."""
+    p = tmp_path / "z.csv"
+    p.write_text(",\n1.5,2\n-3,4\n")
+    got = load(p)
+    assert got.shape == (3, 2) and np.isnan(got[0]).all()
+    p.write_text("0,1,2\n3,,5\n6,7,8\n")
+    got = load(p)
+    assert got.shape == (3, 3) and list(got[0]) == [0, 1, 2] and np.isnan(got[1, 1])
+
+
 def test_txt_whitespace_and_comments(tmp_path):
     p = tmp_path / "z.txt"
     p.write_text("# latents\n1 2 3\n4  5\t6\n")
