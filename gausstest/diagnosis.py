@@ -55,6 +55,15 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   at least a quarter of its sd apart (one decimal is rounding, not a level): a
   label or index column in the file, binary or quantized units. Its clusters record is
   this one (a column of class labels 0, 1, 2 had been "clusters along dimension 4").
+* **rectified / saturated**: a coordinate held at a bound, which no Gaussian is. Rectified:
+  its minimum (or maximum) value in at least 1% of the rows (and 5), its other values
+  distinct (a ReLU, or a one-sided clamp); saturated: point masses at both ends (a clamp,
+  hardtanh), or, with none, more rows in each outer twentieth of its range than in the
+  middle twentieth (binomial, Bonferroni over d) and as many as in any other twentieth up
+  to three counting sds, the outermost fifth of each end not empty of them (tanh,
+  sigmoid; two narrow groups near the ends thin out before them and stay "clusters"). The
+  mean shift, scale, skew, tails, groups, repeated corner rows and coverage holes along
+  the bounded coordinates are folded into its record.
 * Heavy tails widen the noise of every second-moment check: the spectral band (on the log
   scale), the scale test and the correlation test are widened by Mardia's kurtosis ratio
   b2 / (d (d + 2)) when it exceeds 1 (:func:`kurtosis_factor`), so a heavy-tailed sample is
@@ -106,8 +115,8 @@ KINDS: dict[str, str] = {
     "scale": "prior_match", "location": "prior_match", "correlation": "prior_match",
     "inactive_units": "prior_match",
     "heavy_tails": "shape", "light_tails": "shape", "skew": "shape", "clusters": "shape",
-    "shell": "shape", "duplicates": "shape", "discrete": "shape",
-    "hole": "coverage", "off_prior_mass": "coverage",
+    "shell": "shape", "duplicates": "shape", "discrete": "shape", "rectified": "shape",
+    "saturated": "shape", "hole": "coverage", "off_prior_mass": "coverage",
     "unexplained": "prior_match",
 }
 
@@ -124,12 +133,14 @@ _SUPPORT: dict[str, set[str]] = {
                  "doornik_hansen", "royston"},
     "coverage": {"coverage", "radii", "energy", "henze_zirkler", "mmd", "cramer_wold"},
 }
+#: a coordinate held at a bound moves its mean, spread, skewness and tails: every test sees it
+_SUPPORT["bounded"] = set().union(*_SUPPORT.values())
 _KIND_SUPPORT = {
     "collapsed": "moments", "shrunk": "moments", "inflated": "moments", "scale": "moments",
     "location": "moments", "correlation": "moments", "heavy_tails": "tails",
     "light_tails": "tails", "shell": "tails", "skew": "skew", "clusters": "clusters",
-    "duplicates": "clusters", "discrete": "clusters",
-    "hole": "coverage", "off_prior_mass": "coverage",
+    "duplicates": "clusters", "discrete": "clusters", "rectified": "bounded",
+    "saturated": "bounded", "hole": "coverage", "off_prior_mass": "coverage",
 }
 
 #: a coordinate with at most this many distinct values (and at most n / 4) is discrete
@@ -175,6 +186,61 @@ def _index_dims(data: np.ndarray) -> list[int]:
         if (np.all(col == np.round(col)) and float(col.max() - col.min()) < 2 * n
                 and np.unique(col).size == n):
             out.append(int(j))
+    return out
+
+
+#: an extreme value of a coordinate held by at least this share of the rows (and at least
+#: :data:`POINT_MASS_ROWS` rows), while its other values are distinct, is a point mass at a
+#: bound: a rectifier (ReLU) or a clamp. A continuous law never repeats a value
+POINT_MASS_SHARE = 0.01
+POINT_MASS_ROWS = 5
+
+
+def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, dict]:
+    """Coordinates held at a bound: {dimension: facts}. ``facts["kind"]`` is "rectified"
+    (a point mass at one end of the range, nothing beyond it), "clipped" (point masses at
+    both ends) or "saturated" (no point mass, but the density piles up at both ends: the
+    outermost twentieth of the range at each end holds more rows than the middle twentieth,
+    binomial test at ``level`` Bonferroni over d, and at least as many as any interior
+    twentieth up to three counting sds, its outermost fifth not empty of them (a narrow
+    cluster near the end is a cluster, its tail thins out before the end)."""
+    n, d = data.shape
+    out: dict[int, dict] = {}
+    if n < 50:
+        return out
+    lo, hi = data.min(axis=0), data.max(axis=0)
+    need = max(POINT_MASS_ROWS, POINT_MASS_SHARE * n)
+    for j in range(d):
+        if j in skip or not hi[j] > lo[j] or not np.isfinite(hi[j] - lo[j]):
+            continue
+        col = data[:, j]
+        at_lo = int(np.count_nonzero(col == lo[j]))
+        at_hi = int(np.count_nonzero(col == hi[j]))
+        if at_lo >= need or at_hi >= need:
+            inner = col[(col > lo[j]) & (col < hi[j])]
+            # the rest continuous (a codebook's every value repeats: that is duplicates)
+            if inner.size >= 10 and np.unique(inner).size >= 0.9 * inner.size:
+                both = at_lo >= need and at_hi >= need
+                out[j] = {"kind": "clipped" if both else "rectified", "lo": float(lo[j]),
+                          "hi": float(hi[j]), "share_lo": at_lo / n, "share_hi": at_hi / n}
+            continue
+        h = np.histogram(col, bins=20, range=(float(lo[j]), float(hi[j])))[0]
+        w = (hi[j] - lo[j]) / 20.0
+        mid = 0.5 * (lo[j] + hi[j])
+        m = int(np.count_nonzero(np.abs(col - mid) <= 0.5 * w))
+        peak = int(h[1:-1].max())
+        e_lo, e_hi = int(h[0]), int(h[-1])
+        if min(e_lo, e_hi) < peak - 3.0 * math.sqrt(peak) or min(e_lo, e_hi) <= m:
+            continue
+        f_lo = int(np.count_nonzero(col <= lo[j] + 0.2 * w))
+        f_hi = int(np.count_nonzero(col >= hi[j] - 0.2 * w))
+        if f_lo < 0.1 * e_lo or f_hi < 0.1 * e_hi:
+            continue
+        p = max(float(stats.binom.sf(e - 1, e + m, 0.5)) for e in (e_lo, e_hi))
+        if d * p <= level:
+            out[j] = {"kind": "saturated", "lo": float(lo[j]), "hi": float(hi[j]),
+                      "share_lo": e_lo / n, "share_hi": e_hi / n, "share_mid": m / n,
+                      "pvalue": min(1.0, d * p)}
     return out
 
 
@@ -616,13 +682,19 @@ def _support(kind: str, rejected: Sequence[TestResult]) -> tuple[str, ...]:
 _EXTREME = (2.0 ** -128, 2.0 ** 128)
 
 
-def _duplicate_rows(sample) -> int:
-    """Rows that repeat an earlier row exactly (0 for a streamed sample: not read twice)."""
+def _duplicate_rows(sample, at_bound: np.ndarray | None = None) -> int:
+    """Rows that repeat an earlier row exactly (0 for a streamed sample: not read twice),
+    leaving out rows ``at_bound`` (every coordinate at a point mass of a rectifier or a
+    clamp: ReLU'd latents at d = 4 repeat the corner in 1/16 of the rows)."""
     if getattr(sample, "streamed", False) or sample.n < 2:
         return 0
     x = np.ascontiguousarray(sample.data)
+    if at_bound is not None and at_bound.any():
+        x = np.ascontiguousarray(x[~at_bound])
+        if x.shape[0] < 2:
+            return 0
     keys = x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
-    return int(sample.n - np.unique(keys).size)
+    return int(x.shape[0] - np.unique(keys).size)
 
 
 def _outlier_cells(sample):
@@ -1134,7 +1206,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                   "rounding")))
     # -- an index column: every value a distinct integer (pandas' to_csv(header=False)
     # writes its row index first, and it had been "dimension 0 has variance 5.3e+04")
-    for j in (_index_dims(sample.data) if shape_ok else ()):
+    index_dims = _index_dims(sample.data) if shape_ok else []
+    for j in index_dims:
         col = sample.data[:, j]
         records = [x for x in records if not (
             x.kind in ("location", "clusters", "light_tails", "skew", "inflated", "shrunk")
@@ -1146,6 +1219,85 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             text=(f"index column: dimension {j} holds {n} distinct integers "
                   f"({_num(float(col.min()))} to {_num(float(col.max()))}), row numbers, not "
                   "a latent: leave it out of the file (pandas: to_csv(index=False))")))
+
+    # -- coordinates held at a bound: a rectifier, a clamp or a saturating activation at
+    # the encoder's output (ReLU'd latents had been "scale", "location", "heavy tails" and
+    # "skew", tanh'd ones "clusters along each dimension")
+    bounded = (_bounded_dims(sample.data, set(discrete) | set(index_dims), level)
+               if shape_ok else {})
+    bounded_records: list[Diagnosis] = []
+    for kind in ("rectified", "saturated"):
+        dims = tuple(j for j, f in bounded.items()
+                     if (f["kind"] == "rectified") == (kind == "rectified"))
+        if not dims:
+            continue
+
+        facts = [bounded[j] for j in dims]
+
+        def span(values: list[float], pct: bool = False) -> str:
+            lo_v, hi_v = min(values), max(values)
+            f = (lambda v: f"{_num(100 * v)}%") if pct else (lambda v: _num(v))
+            return f(lo_v) if f(lo_v) == f(hi_v) else (
+                f"{_num(100 * lo_v)}-{f(hi_v)}" if pct else f"{f(lo_v)} to {f(hi_v)}")
+
+        def about(values: list[float], first: bool = True) -> str:
+            med = _num(float(np.median(values)))
+            return med if span(values) == med else (f"about {med}" if first else med)
+
+        shown = ", ".join(str(j) for j in dims[:12])
+        where = (f"dimension{'s' if len(dims) > 1 else ''} {shown}"
+                 f"{f' and {len(dims) - 12} more' if len(dims) > 12 else ''}")
+        if kind == "rectified":
+            low = [f for f in facts if f["share_lo"] >= f["share_hi"]]
+            high = [f for f in facts if f["share_lo"] < f["share_hi"]]
+            ends = []
+            if low:
+                ends.append(f"{span([f['share_lo'] for f in low], True)} of "
+                            f"{'their' if len(dims) > 1 else 'its'} rows at the minimum "
+                            f"({span([f['lo'] for f in low])}) and none below")
+            if high:
+                ends.append(f"{span([f['share_hi'] for f in high], True)} at the maximum "
+                            f"({span([f['hi'] for f in high])}) and none above")
+            text = (f"rectified: {where} {'hold' if len(dims) > 1 else 'holds'} "
+                    f"{'; '.join(ends)}, which a continuous law never does: a ReLU (or a "
+                    "one-sided clamp) at the encoder's output; a Gaussian latent needs an "
+                    "unbounded (linear) output")
+            check = (f"the rows at a coordinate's minimum or maximum (a point mass: at least "
+                     f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
+                     "values distinct)")
+            pval = 0.0
+        else:
+            clipped = [f for f in facts if f["kind"] == "clipped"]
+            piled = [f for f in facts if f["kind"] == "saturated"]
+            how = []
+            if clipped:
+                how.append(f"{span([f['share_lo'] for f in clipped] + [f['share_hi'] for f in clipped], True)}"
+                           f" of the rows exactly at each end (clamped at "
+                           f"{span([f['lo'] for f in clipped])} and "
+                           f"{span([f['hi'] for f in clipped])})")
+            if piled:
+                how.append(f"{span([f['share_lo'] for f in piled] + [f['share_hi'] for f in piled], True)}"
+                           f" of the rows in each outer twentieth of the range "
+                           f"({about([f['lo'] for f in piled])} to "
+                           f"{about([f['hi'] for f in piled], False)}), "
+                           f"{span([f['share_mid'] for f in piled], True)} in the middle one")
+            text = (f"saturated: {where} pile{'' if len(dims) > 1 else 's'} up at both ends "
+                    f"of {'their' if len(dims) > 1 else 'its'} range ({'; '.join(how)}), where "
+                    "a Gaussian has its fewest rows: a bounded activation (tanh, sigmoid, "
+                    "hardtanh or a clamp) at the encoder's output, saturating; a Gaussian "
+                    "latent needs an unbounded (linear) output")
+            check = ("point masses at both ends of a coordinate's range, or more rows in its "
+                     "outer twentieths than in the middle one (binomial, Bonferroni) and as "
+                     "many as in any other")
+            pval = min([bounded[j].get("pvalue", 0.0) for j in dims])
+        records = [x for x in records if not (
+            x.kind == "clusters" and x.dimensions and set(x.dimensions) <= set(dims))]
+        bounded_records.append(Diagnosis(
+            kind=kind, question="shape", tests=_support(kind, rej), check=check,
+            pvalue=float(pval), dimensions=dims, magnitude=float(max(
+                max(bounded[j]["share_lo"], bounded[j]["share_hi"]) for j in dims)),
+            magnitude_name="largest share of rows at (or next to) a bound", text=text))
+    records += bounded_records
 
     if shape_ok and n > d + 1:
         # whitened radial moments; fall back to standardized coordinates if singular
@@ -1286,21 +1438,24 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                     "Gaussian, -1.2 for a uniform, below that only with two humps): a "
                     "bounded, flat or two-humped coordinate"))
 
-    def fold(host: Diagnosis, kinds: tuple[str, ...], along, whose: str) -> None:
+    def fold(host: Diagnosis, kinds: tuple[str, ...], along, whose: str,
+             it: str = "it") -> None:
         """Fold the records of these kinds that ``along`` places on the host's axes into
         the host's (one cause, one record)."""
         nonlocal records
         folded = [x for x in records if x.kind in kinds and along(x)]
         if not folded:
             return
-        words = {"location": "the mean shift", "skew": "the skewness",
+        words = {"location": "the mean shift", "skew": "the skewness", "scale": "the scale",
+                 "inflated": "the inflated variance", "shrunk": "the shrunk variance",
+                 "hole": "the hole at the centre", "shell": "the shell",
                  "heavy_tails": "the long tails", "light_tails": "the short tails",
                  "clusters": "the groups"}
         said = list(dict.fromkeys(words[x.kind] for x in folded))
         extra = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
         merged = replace(
             host, tests=tuple(dict.fromkeys(host.tests + sum((x.tests for x in folded), ()))),
-            text=host.text + f"; {whose} account for {extra} along it")
+            text=host.text + f"; {whose} account for {extra} along {it}")
         records = [merged if x is host else x for x in records if x not in folded]
 
     # -- one cause, one record: a small far group along u also shifts the mean along u,
@@ -1331,10 +1486,31 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         fold(disc, ("location", "heavy_tails", "light_tails", "skew", "clusters") if labels
              else ("clusters",),
              lambda x: bool(x.dimensions) and set(x.dimensions) <= set(disc.dimensions),
-             "its values")
+             "its values", "them" if len(disc.dimensions) > 1 else "it")
+
+    # -- and for coordinates held at a bound: the ReLU's or the tanh's doing along them
+    for host in [x for x in records if x.kind in ("rectified", "saturated")]:
+        host_dims = set(host.dimensions)
+
+        def on_host(x: Diagnosis) -> bool:
+            if x.direction is not None:
+                return float(np.sum(np.asarray(x.direction)[sorted(host_dims)] ** 2)) > 0.9
+            if not x.dimensions:  # about every direction: the bound's if it holds them all
+                return len(host_dims) == d
+            return set(x.dimensions) <= host_dims
+
+        fold(next(x for x in records if x.kind == host.kind),
+             ("location", "scale", "inflated", "shrunk", "skew", "heavy_tails", "light_tails",
+              "clusters", "hole", "shell"), on_host, "the bounds", "them" if len(host_dims) > 1 else "it")
 
     # -- repeated rows: a continuous law has none (5% repeats made Mardia's b1 reject) ---
-    n_dup = _duplicate_rows(sample)
+    point_masses = [j for j, f in bounded.items() if f["kind"] in ("rectified", "clipped")]
+    at_bound = None
+    if len(point_masses) == d:
+        data = sample.data
+        at_bound = np.all([(data[:, j] == bounded[j]["lo"]) | (data[:, j] == bounded[j]["hi"])
+                           for j in range(d)], axis=0)
+    n_dup = _duplicate_rows(sample, at_bound)
     if any_fail and n_dup:
         records.append(Diagnosis(
             kind="duplicates", question="shape", tests=_support("duplicates", rej),
@@ -1375,8 +1551,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     # -- coverage: holes and off-prior mass no moment cause explains -----------------------
     cov_res = next((r for r, x in zip(results, rejected) if x and r.test == "coverage"), None)
     if cov_res is not None and failing["coverage"] and not moment_causes and not any(
-            r.kind in ("shell", "clusters", "collapsed", "light_tails", "heavy_tails", "hole")
-            for r in records):
+            r.kind in ("shell", "clusters", "collapsed", "light_tails", "heavy_tails", "hole",
+                       "rectified", "saturated") for r in records):
         det = cov_res.details
         zs = {"coverage": det.get("coverage_z", 0.0), "precision": det.get("precision_z", 0.0),
               "density": det.get("density_z", 0.0)}

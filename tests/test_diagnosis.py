@@ -579,12 +579,83 @@ class TestSmallFarGroup:
 
 
 def test_every_coordinate_that_splits_is_named():
-    # tanh-saturated latents split along each coordinate; the record had named dimension
-    # 0 alone, and a user would have fixed one unit (sweep 6)
-    z = np.tanh(2 * np.random.default_rng(0).standard_normal((2000, 8)))
+    # coordinates that each split in two (binary-like units with noise, not a bound) are
+    # all named; the record had named dimension 0 alone, and a user would have fixed one
+    # unit (sweep 6, on tanh'd latents, which are "saturated" since sweep 10)
+    rng = np.random.default_rng(0)
+    z = rng.choice([-1.0, 1.0], (2000, 8)) + 0.3 * rng.standard_normal((2000, 8))
     rep = gt.assess(z, progress=False)
     rec = next(x for x in rep.diagnoses if x.kind == "clusters")
     assert rec.dimensions == tuple(range(8)) and "each of dimensions 0, 1, 2" in rec.text
+    assert "saturated" not in kinds(rep), rep.findings
+
+
+class TestBounds:
+    """A rectifier, a clamp or a saturating activation at the encoder's output (sweep 10:
+    ReLU'd latents had been "scale", "location", "heavy tails" and "skew", tanh'd ones
+    "clusters along each dimension")."""
+
+    def test_relu_latents_are_rectified_and_the_moments_are_folded(self):
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((2000, 16))
+        z[:, :8] = np.maximum(z[:, :8], 0.0)
+        rep = gt.assess(z, progress=False)
+        rec = [x for x in rep.diagnoses if x.kind == "rectified"]
+        assert len(rec) == 1 and rec[0].dimensions == tuple(range(8)), rep.findings
+        assert "at the minimum (0) and none below" in rec[0].text
+        assert "ReLU" in rec[0].text and "along them" in rec[0].text
+        # the shift, skew and tails of the rectified dims are its doing: not separate causes
+        assert not {"skew", "heavy_tails", "location", "clusters"} & set(kinds(rep)), rep.findings
+        assert 0.45 <= rec[0].magnitude <= 0.55
+
+    def test_a_standardized_relu_is_still_rectified(self):
+        # (the point mass is then at -0.68, not 0)
+        rng = np.random.default_rng(1)
+        x = np.maximum(rng.standard_normal((800, 4)), 0.0)
+        z = (x - 1 / np.sqrt(2 * np.pi)) / np.sqrt(0.5 - 1 / (2 * np.pi))
+        rep = gt.assess(z, progress=False)
+        assert kinds(rep) == ["rectified"], rep.findings
+        assert "(-0.68" in rep.diagnoses[0].text
+
+    @pytest.mark.parametrize("make, text", [
+        (lambda g: np.tanh(2 * g), "outer twentieth"),
+        (lambda g: 1 / (1 + np.exp(-3 * g)), "outer twentieth"),
+        (lambda g: np.clip(g, -1.5, 1.5), "exactly at each end (clamped at -1.5 and 1.5)"),
+    ], ids=["tanh", "sigmoid", "clamp"])
+    def test_bounded_activations_are_saturated_not_clusters(self, make, text):
+        z = make(np.random.default_rng(2).standard_normal((2000, 8)))
+        rep = gt.assess(z, progress=False)
+        rec = [x for x in rep.diagnoses if x.kind == "saturated"]
+        assert len(rec) == 1 and rec[0].dimensions == tuple(range(8)), rep.findings
+        assert text in rec[0].text and "tanh" in rec[0].text
+        assert not {"clusters", "rectified", "light_tails"} & set(kinds(rep)), rep.findings
+
+    @pytest.mark.parametrize("make", [
+        lambda r, n, d: r.standard_normal((n, d)),
+        lambda r, n, d: r.uniform(-1, 1, (n, d)),
+        lambda r, n, d: r.standard_t(4, (n, d)),
+        lambda r, n, d: r.exponential(size=(n, d)),
+        # two narrow groups near the ends of the range: their tails thin out before it
+        lambda r, n, d: 3 * r.choice([-1.0, 1.0], (n, d)) + 0.3 * r.standard_normal((n, d)),
+        # duplicated rows (5%) repeat a coordinate's extreme only by chance, twice
+        lambda r, n, d: np.repeat(r.standard_normal((n // 2, d)), 2, axis=0),
+        # a codebook of 60 values: every value repeats, the extremes no more than the rest
+        lambda r, n, d: r.choice(r.standard_normal(60), (n, d)),
+    ], ids=["gaussian", "uniform", "t4", "exponential", "two_groups", "pairs", "codebook"])
+    def test_no_bound_where_there_is_none(self, make):
+        from gausstest.diagnosis import _bounded_dims
+
+        for seed in range(20):
+            for n, d in ((60, 3), (500, 16), (5000, 4)):
+                x = make(np.random.default_rng(seed), n, d)
+                assert _bounded_dims(x, set(), DIAGNOSIS_LEVEL) == {}, (seed, n, d)
+
+    def test_a_bound_on_few_rows_is_not_named(self):
+        # winsorized at 3 sd: 0.1% of the rows at each end, below the point-mass share
+        from gausstest.diagnosis import _bounded_dims
+
+        x = np.clip(np.random.default_rng(3).standard_normal((5000, 4)), -3, 3)
+        assert _bounded_dims(x, set(), DIAGNOSIS_LEVEL) == {}
 
 
 def test_no_joint_skew_beside_a_kurtosis_above_a_gaussians():
