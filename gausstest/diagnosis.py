@@ -55,15 +55,16 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   at least a quarter of its sd apart (one decimal is rounding, not a level): a
   label or index column in the file, binary or quantized units. Its clusters record is
   this one (a column of class labels 0, 1, 2 had been "clusters along dimension 4").
-* **rectified / saturated**: a coordinate held at a bound, which no Gaussian is. Rectified:
-  its minimum (or maximum) value in at least 1% of the rows (and 5), its other values
+* **rectified / saturated / spike**: a coordinate held at a value, which no Gaussian is. Rectified:
+  its minimum (or maximum) value in at least 1% of the rows (and 10), its other values
   distinct (a ReLU, or a one-sided clamp); saturated: point masses at both ends (a clamp,
   hardtanh), or, with none, more rows in each outer twentieth of its range than in the
   middle twentieth (binomial, Bonferroni over d) and as many as in any other twentieth up
   to three counting sds, the outermost fifth of each end not empty of them (tanh,
   sigmoid; two narrow groups near the ends thin out before them and stay "clusters"). The
   mean shift, scale, skew, tails, groups, repeated corner rows and coverage holes along
-  the bounded coordinates are folded into its record.
+  the bounded coordinates are folded into its record. Spike: a point mass inside the
+  range (exact zeros of masked, dropped or sparse units), folded the same way.
 * Heavy tails widen the noise of every second-moment check: the spectral band (on the log
   scale), the scale test and the correlation test are widened by Mardia's kurtosis ratio
   b2 / (d (d + 2)) when it exceeds 1 (:func:`kurtosis_factor`), so a heavy-tailed sample is
@@ -116,7 +117,7 @@ KINDS: dict[str, str] = {
     "inactive_units": "prior_match",
     "heavy_tails": "shape", "light_tails": "shape", "skew": "shape", "clusters": "shape",
     "shell": "shape", "duplicates": "shape", "discrete": "shape", "rectified": "shape",
-    "saturated": "shape", "hole": "coverage", "off_prior_mass": "coverage",
+    "saturated": "shape", "spike": "shape", "hole": "coverage", "off_prior_mass": "coverage",
     "unexplained": "prior_match",
 }
 
@@ -140,7 +141,7 @@ _KIND_SUPPORT = {
     "location": "moments", "correlation": "moments", "heavy_tails": "tails",
     "light_tails": "tails", "shell": "tails", "skew": "skew", "clusters": "clusters",
     "duplicates": "clusters", "discrete": "clusters", "rectified": "bounded",
-    "saturated": "bounded", "hole": "coverage", "off_prior_mass": "coverage",
+    "saturated": "bounded", "spike": "bounded", "hole": "coverage", "off_prior_mass": "coverage",
 }
 
 #: a coordinate with at most this many distinct values (and at most n / 4) is discrete
@@ -191,39 +192,58 @@ def _index_dims(data: np.ndarray) -> list[int]:
 
 #: an extreme value of a coordinate held by at least this share of the rows (and at least
 #: :data:`POINT_MASS_ROWS` rows), while its other values are distinct, is a point mass at a
-#: bound: a rectifier (ReLU) or a clamp. A continuous law never repeats a value
+#: bound: a rectifier (ReLU) or a clamp. A continuous law never repeats a value; float16
+#: latents do, but ten times at one value only with probability ~1e-16 per value at n = 500
+#: (five times had happened once in 2100 such samples)
 POINT_MASS_SHARE = 0.01
-POINT_MASS_ROWS = 5
+POINT_MASS_ROWS = 10
 
 
 def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, dict]:
-    """Coordinates held at a bound: {dimension: facts}. ``facts["kind"]`` is "rectified"
+    """Coordinates held at a value: {dimension: facts}. ``facts["kind"]`` is "rectified"
     (a point mass at one end of the range, nothing beyond it), "clipped" (point masses at
-    both ends) or "saturated" (no point mass, but the density piles up at both ends: the
+    both ends), "spike" (a point mass inside the range: exact zeros of masked or sparse
+    units) or "saturated" (no point mass, but the density piles up at both ends: the
     outermost twentieth of the range at each end holds more rows than the middle twentieth,
     binomial test at ``level`` Bonferroni over d, and at least as many as any interior
     twentieth up to three counting sds, its outermost fifth not empty of them (a narrow
-    cluster near the end is a cluster, its tail thins out before the end)."""
+    cluster near the end is a cluster, its tail thins out before the end)). A point mass
+    holds :data:`POINT_MASS_SHARE` of the rows or more while the other values are distinct
+    (a codebook's or float16's every value repeats: not this)."""
     n, d = data.shape
     out: dict[int, dict] = {}
     if n < 50:
         return out
     lo, hi = data.min(axis=0), data.max(axis=0)
     need = max(POINT_MASS_ROWS, POINT_MASS_SHARE * n)
+    # candidates for a point mass: ties among ~2000 rows spread over the file (a mass of
+    # 1% shows ~20 times there; a continuous column has none)
+    probe = np.sort(data[::max(1, n // 2000)], axis=0)
+    tied = np.any(probe[1:] == probe[:-1], axis=0)
     for j in range(d):
         if j in skip or not hi[j] > lo[j] or not np.isfinite(hi[j] - lo[j]):
             continue
         col = data[:, j]
-        at_lo = int(np.count_nonzero(col == lo[j]))
-        at_hi = int(np.count_nonzero(col == hi[j]))
-        if at_lo >= need or at_hi >= need:
-            inner = col[(col > lo[j]) & (col < hi[j])]
-            # the rest continuous (a codebook's every value repeats: that is duplicates)
-            if inner.size >= 10 and np.unique(inner).size >= 0.9 * inner.size:
-                both = at_lo >= need and at_hi >= need
-                out[j] = {"kind": "clipped" if both else "rectified", "lo": float(lo[j]),
-                          "hi": float(hi[j]), "share_lo": at_lo / n, "share_hi": at_hi / n}
-            continue
+        if tied[j]:
+            vals, counts = np.unique(col, return_counts=True)
+            big = counts >= need
+            rest = n - int(counts[big].sum())
+            if big.any() and rest >= 10 and vals.size - int(big.sum()) >= 0.9 * rest:
+                at_lo = int(counts[0]) if big[0] else 0
+                at_hi = int(counts[-1]) if big[-1] else 0
+                facts = {"lo": float(lo[j]), "hi": float(hi[j]), "share_lo": at_lo / n,
+                         "share_hi": at_hi / n}
+                if at_lo and at_hi:
+                    out[j] = {"kind": "clipped", **facts}
+                elif at_lo or at_hi:
+                    out[j] = {"kind": "rectified", **facts}
+                else:
+                    k = int(np.argmax(np.where(big, counts, 0)))
+                    out[j] = {"kind": "spike", "value": float(vals[k]),
+                              "share": float(counts[k]) / n, **facts}
+                continue
+            if vals.size < 0.9 * n:  # repeated values all over: discrete, not a bound
+                continue
         h = np.histogram(col, bins=20, range=(float(lo[j]), float(hi[j])))[0]
         w = (hi[j] - lo[j]) / 20.0
         mid = 0.5 * (lo[j] + hi[j])
@@ -1226,9 +1246,9 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     bounded = (_bounded_dims(sample.data, set(discrete) | set(index_dims), level)
                if shape_ok else {})
     bounded_records: list[Diagnosis] = []
-    for kind in ("rectified", "saturated"):
-        dims = tuple(j for j, f in bounded.items()
-                     if (f["kind"] == "rectified") == (kind == "rectified"))
+    for kind, facts_kinds in (("rectified", ("rectified",)), ("saturated", ("clipped", "saturated")),
+                              ("spike", ("spike",))):
+        dims = tuple(j for j, f in bounded.items() if f["kind"] in facts_kinds)
         if not dims:
             continue
 
@@ -1266,6 +1286,18 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                      f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
                      "values distinct)")
             pval = 0.0
+        elif kind == "spike":
+            text = (f"spike: {where} {'hold' if len(dims) > 1 else 'holds'} "
+                    f"{span([f['share'] for f in facts], True)} of "
+                    f"{'their' if len(dims) > 1 else 'its'} rows at exactly "
+                    f"{span([f['value'] for f in facts])}, inside the range, which a "
+                    "continuous law never does: units set to a constant in part of the rows "
+                    "(dropout or masking left on when encoding, missing values filled in, a "
+                    "sparsity penalty)")
+            check = (f"the rows at one value of a coordinate (a point mass: at least "
+                     f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
+                     "values distinct)")
+            pval = 0.0
         else:
             clipped = [f for f in facts if f["kind"] == "clipped"]
             piled = [f for f in facts if f["kind"] == "saturated"]
@@ -1295,8 +1327,10 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         bounded_records.append(Diagnosis(
             kind=kind, question="shape", tests=_support(kind, rej), check=check,
             pvalue=float(pval), dimensions=dims, magnitude=float(max(
-                max(bounded[j]["share_lo"], bounded[j]["share_hi"]) for j in dims)),
-            magnitude_name="largest share of rows at (or next to) a bound", text=text))
+                bounded[j].get("share", max(bounded[j]["share_lo"], bounded[j]["share_hi"]))
+                for j in dims)),
+            magnitude_name=("largest share of rows at the value" if kind == "spike" else
+                            "largest share of rows at (or next to) a bound"), text=text))
     records += bounded_records
 
     if shape_ok and n > d + 1:
@@ -1489,7 +1523,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
              "its values", "them" if len(disc.dimensions) > 1 else "it")
 
     # -- and for coordinates held at a bound: the ReLU's or the tanh's doing along them
-    for host in [x for x in records if x.kind in ("rectified", "saturated")]:
+    for host in [x for x in records if x.kind in ("rectified", "saturated", "spike")]:
         host_dims = set(host.dimensions)
 
         def on_host(x: Diagnosis) -> bool:
@@ -1501,14 +1535,17 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
 
         fold(next(x for x in records if x.kind == host.kind),
              ("location", "scale", "inflated", "shrunk", "skew", "heavy_tails", "light_tails",
-              "clusters", "hole", "shell"), on_host, "the bounds", "them" if len(host_dims) > 1 else "it")
+              "clusters", "hole", "shell"), on_host,
+             "the spikes" if host.kind == "spike" else "the bounds",
+             "them" if len(host_dims) > 1 else "it")
 
     # -- repeated rows: a continuous law has none (5% repeats made Mardia's b1 reject) ---
-    point_masses = [j for j, f in bounded.items() if f["kind"] in ("rectified", "clipped")]
+    point_masses = [j for j, f in bounded.items() if f["kind"] in ("rectified", "clipped", "spike")]
     at_bound = None
-    if len(point_masses) == d:
+    if len(point_masses) == d:  # rows at a point mass in every coordinate repeat
         data = sample.data
         at_bound = np.all([(data[:, j] == bounded[j]["lo"]) | (data[:, j] == bounded[j]["hi"])
+                           | (data[:, j] == bounded[j].get("value", np.nan))
                            for j in range(d)], axis=0)
     n_dup = _duplicate_rows(sample, at_bound)
     if any_fail and n_dup:
@@ -1552,7 +1589,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     cov_res = next((r for r, x in zip(results, rejected) if x and r.test == "coverage"), None)
     if cov_res is not None and failing["coverage"] and not moment_causes and not any(
             r.kind in ("shell", "clusters", "collapsed", "light_tails", "heavy_tails", "hole",
-                       "rectified", "saturated") for r in records):
+                       "rectified", "saturated", "spike") for r in records):
         det = cov_res.details
         zs = {"coverage": det.get("coverage_z", 0.0), "precision": det.get("precision_z", 0.0),
               "density": det.get("density_z", 0.0)}

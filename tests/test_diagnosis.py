@@ -650,6 +650,19 @@ class TestBounds:
                 x = make(np.random.default_rng(seed), n, d)
                 assert _bounded_dims(x, set(), DIAGNOSIS_LEVEL) == {}, (seed, n, d)
 
+    def test_exact_zeros_inside_the_range_are_a_spike(self):
+        # masked or dropped units (30% of the values set to 0) had been "scale off" and
+        # "heavy tails"; at d = 4 the all-zero rows also repeat: the spikes' doing
+        for d in (16, 4):
+            rng = np.random.default_rng(4)
+            z = rng.standard_normal((2000, d))
+            z[rng.random((2000, d)) < 0.3] = 0.0
+            rep = gt.assess(z, progress=False)
+            assert kinds(rep) == ["spike"], rep.findings
+            rec = rep.diagnoses[0]
+            assert rec.dimensions == tuple(range(d)) and "at exactly 0, inside the range" in rec.text
+            assert "the spikes account for" in rec.text and 0.28 <= rec.magnitude <= 0.33
+
     def test_a_bound_on_few_rows_is_not_named(self):
         # winsorized at 3 sd: 0.1% of the rows at each end, below the point-mass share
         from gausstest.diagnosis import _bounded_dims
