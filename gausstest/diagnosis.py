@@ -1482,14 +1482,15 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             return
         words = {"location": "the mean shift", "skew": "the skewness", "scale": "the scale",
                  "inflated": "the inflated variance", "shrunk": "the shrunk variance",
-                 "hole": "the hole at the centre", "shell": "the shell",
+                 "hole": "the hole at the centre",
                  "heavy_tails": "the long tails", "light_tails": "the short tails",
                  "clusters": "the groups"}
         said = list(dict.fromkeys(words[x.kind] for x in folded))
         extra = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
         merged = replace(
             host, tests=tuple(dict.fromkeys(host.tests + sum((x.tests for x in folded), ()))),
-            text=host.text + f"; {whose} account for {extra} along {it}")
+            text=host.text + (f"; {whose} account{'' if whose.endswith('s') else 's'} for "
+                              f"{extra} along {it}"))
         records = [merged if x is host else x for x in records if x not in folded]
 
     # -- one cause, one record: a small far group along u also shifts the mean along u,
@@ -1523,6 +1524,17 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
              "its values", "them" if len(disc.dimensions) > 1 else "it")
 
     # -- and for coordinates held at a bound: the ReLU's or the tanh's doing along them
+    # (a shell's coordinates pile up at +-its radius too, a ring's are arcsine: the piles
+    # are the shell's doing, and a noiseless ring in 2-D had been "saturated")
+    shell = next((x for x in records if x.kind == "shell"), None)
+    if shell is not None:
+        records = [x for x in records if not (x.kind == "saturated" and all(
+            bounded[j]["kind"] == "saturated" for j in x.dimensions))]
+        # and a noisy ring's coordinates split in two each ("clusters along each of
+        # dimensions 0, 1" beside the shell): independent two-group coordinates give no
+        # shell (their radii spread as their own kurtosis implies), so the shell's doing
+        fold(shell, ("clusters",), lambda x: set(x.dimensions) == set(range(d)), "the shell",
+             "every axis")
     for host in [x for x in records if x.kind in ("rectified", "saturated", "spike")]:
         host_dims = set(host.dimensions)
 
@@ -1535,7 +1547,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
 
         fold(next(x for x in records if x.kind == host.kind),
              ("location", "scale", "inflated", "shrunk", "skew", "heavy_tails", "light_tails",
-              "clusters", "hole", "shell"), on_host,
+              "clusters", "hole"), on_host,
              "the spikes" if host.kind == "spike" else "the bounds",
              "them" if len(host_dims) > 1 else "it")
 

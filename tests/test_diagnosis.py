@@ -663,6 +663,19 @@ class TestBounds:
             assert rec.dimensions == tuple(range(d)) and "at exactly 0, inside the range" in rec.text
             assert "the spikes account for" in rec.text and 0.28 <= rec.magnitude <= 0.33
 
+    @pytest.mark.parametrize("noise", [0.0, 0.05])
+    def test_a_ring_is_a_shell_not_saturated_nor_clusters(self, noise):
+        # a ring's coordinates are arcsine: they pile up at +-its radius (a noiseless one
+        # had been "saturated"), with noise they split in two ("clusters" beside the shell)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((2000, 2))
+        x *= np.sqrt(2) * (1 + noise * rng.standard_normal((2000, 1))) / np.linalg.norm(
+            x, axis=1, keepdims=True)
+        rep = gt.assess(x, progress=False)
+        assert kinds(rep) == ["shell"], rep.findings
+        if noise:
+            assert "the shell accounts for the groups along every axis" in rep.findings[0]
+
     def test_a_bound_on_few_rows_is_not_named(self):
         # winsorized at 3 sd: 0.1% of the rows at each end, below the point-mass share
         from gausstest.diagnosis import _bounded_dims
