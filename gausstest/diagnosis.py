@@ -1367,15 +1367,15 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             rel = b2 / (dd * (dd + 2)) - 1
             tail_tests = _support("heavy_tails" if zk > 0 else "light_tails", rej)
             if zk > 0:
+                where_t = _tail_dims(std[:, live], np.flatnonzero(live), n, level, +1)
                 records.append(Diagnosis(
                     kind="heavy_tails", question="shape", tests=tail_tests,
                     check="Mardia b2 of the whitened residuals (normal z)", pvalue=p_k,
-                    dimensions=_tail_dims(std[:, live], np.flatnonzero(live), n, level, +1),
+                    dimensions=where_t if isinstance(where_t, tuple) else (),
                     magnitude=float(rel), magnitude_name="relative excess of Mardia b2",
                     text=(f"heavy tails: Mardia's b2 is {_num(100 * rel)}% above a Gaussian's "
                           "(outliers, a mixture of scales or heavy-tailed coordinates"
-                          + _dims_text(_tail_dims(std[:, live], np.flatnonzero(live), n,
-                                                  level, +1)) + ")")))
+                          + _dims_text(where_t) + ")")))
             else:
                 var_r2 = float(r2.var())
                 implied = dd * (2 + float(np.mean(g2s)))
@@ -1392,14 +1392,16 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                               "would give about "
                               f"{_num(np.sqrt(max(implied, 0) / (2 * dd)))} x)")))
                 elif not cluster_dims:
-                    dims = _tail_dims(std[:, live], np.flatnonzero(live), n, level, -1)
+                    where_t = _tail_dims(std[:, live], np.flatnonzero(live), n, level, -1)
                     records.append(Diagnosis(
                         kind="light_tails", question="shape", tests=tail_tests,
                         check="Mardia b2 of the whitened residuals (normal z)", pvalue=p_k,
-                        dimensions=dims, magnitude=float(rel),
+                        dimensions=where_t if isinstance(where_t, tuple) else (),
+                        magnitude=float(rel),
                         magnitude_name="relative excess of Mardia b2",
                         text=(f"light tails: Mardia's b2 is {_num(100 * abs(rel))}% below a "
-                              "Gaussian's (bounded or flat coordinates" + _dims_text(dims) + ")")))
+                              "Gaussian's (bounded or flat coordinates" + _dims_text(where_t)
+                              + ")")))
         # skew, per standardized coordinate
         idx = np.flatnonzero(live)
         if idx.size:
@@ -1716,21 +1718,30 @@ def _core_hole(r2: np.ndarray, n: int, d: int, level: float
 
 
 def _tail_dims(std: np.ndarray, idx: np.ndarray, n: int, level: float, sign: int
-               ) -> tuple[int, ...]:
-    """Coordinates whose excess kurtosis is significant with the given sign (Bonferroni)."""
+               ) -> tuple[int, ...] | str:
+    """Coordinates whose excess kurtosis is significant with the given sign (Bonferroni),
+    or "all" (every one of two or more) or "none" (no single one: the tails are joint)."""
     if std.shape[1] == 0:
         return ()
     g2 = np.array([_shape(std[:, j])[3] for j in range(std.shape[1])])
     z = sign * g2 / np.sqrt(24.0 / n)
     p = np.minimum(1.0, std.shape[1] * stats.norm.sf(z))
     bad = np.flatnonzero(p <= level)
-    if bad.size == std.shape[1] or bad.size == 0:
+    if std.shape[1] == 1:
         return ()
+    if bad.size == std.shape[1]:
+        return "all"
+    if bad.size == 0:
+        return "none"
     return tuple(int(idx[j]) for j in bad[np.argsort(p[bad])])
 
 
-def _dims_text(dims: tuple[int, ...]) -> str:
+def _dims_text(dims: tuple[int, ...] | str) -> str:
+    """The coordinates a tails record names, as a clause (nothing for one dimension)."""
+    if isinstance(dims, str):
+        return {"all": "; in every coordinate alike",
+                "none": "; no single coordinate beyond noise: joint, in the radii"}[dims]
     if not dims:
-        return "; in every direction alike"
+        return ""
     return "; most in " + ("dimension " if len(dims) == 1 else "dimensions ") + ", ".join(
         str(j) for j in dims[:6]) + (" ..." if len(dims) > 6 else "")
