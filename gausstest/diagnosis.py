@@ -1056,7 +1056,24 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     p_all = float(min(1.0, 2 * stats.norm.sf(abs(float(r2c.mean()) - (n - 1) / n * d)
                                              / se_all)))
     same_side = (float(lam.mean()) - 1.0) * (c - 1.0) > 0
-    if failing["prior_match"] and sp["scale_pvalue"] <= level and p_all <= level and same_side:
+    trace_agrees = p_all <= level and same_side
+    if not trace_agrees and sp["outliers"]:
+        # or the coordinates' own variances agree, outside the dimensions named: one
+        # dimension at variance 8 over fifteen at 0.5 has its trace at 1 per dimension,
+        # yet every one of the fifteen is at 0.5 (equicorrelated units are each at 1)
+        spectral = [x for x in records if x.kind in ("collapsed", "shrunk", "inflated")]
+        if all(x.direction is None or _axis(np.asarray(x.direction)) is not None
+               for x in spectral):
+            named = {j for x in spectral for j in x.dimensions}
+            rest = [j for j in range(d) if j not in named]
+            if rest and len(named) + len(rest) == d:
+                v = np.array([float(sample.cov[j, j]) for j in rest])
+                xc = sample.centered[:, rest] ** 2
+                se_rest = float(np.sqrt(max(float(xc.sum(axis=1).var()), 1e-300) / n))
+                z_rest = (float(xc.sum(axis=1).mean()) - (n - 1) / n * len(rest)) / se_rest
+                trace_agrees = (2 * stats.norm.sf(abs(z_rest)) <= level
+                                and (float(v.mean()) - 1.0) * (c - 1.0) > 0)
+    if failing["prior_match"] and sp["scale_pvalue"] <= level and trace_agrees:
         moment_causes = True
         sd_ratio = float(np.sqrt(c))
         records.append(Diagnosis(

@@ -486,6 +486,19 @@ class TestUnseenSweep:
         assert len(inf) == 1 and inf[0].dimensions == (0, 1, 2, 3), rep.findings
         assert "correlation" in kinds(rep), rep.findings
 
+    def test_one_inflated_dimension_over_shrunk_ones_names_the_scale_too(self):
+        # one dimension at variance 8 over fifteen at 0.5: the trace is 1 per dimension,
+        # and only "dimension 0 inflated" was named, though every other one is at 0.5
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((2000, 16)) * np.sqrt(0.5)
+        z[:, 0] = rng.standard_normal(2000) * np.sqrt(8)
+        rep = gt.assess(z, progress=False)
+        assert kinds(rep) == ["inflated", "scale"], rep.findings
+        assert "0.705 x the prior's sd" in rep.findings[1]
+        # equicorrelated unit variances have the same spectrum, and no scale record
+        z = rng.standard_normal((2000, 16)) @ np.linalg.cholesky(0.3 + 0.7 * np.eye(16)).T
+        assert "scale" not in kinds(gt.assess(z, progress=False))
+
     def test_a_row_index_column_is_named(self):
         # pandas' to_csv(header=False) writes the row index first (sweep 9)
         rng = np.random.default_rng(2)
