@@ -486,6 +486,20 @@ class TestUnseenSweep:
         assert len(inf) == 1 and inf[0].dimensions == (0, 1, 2, 3), rep.findings
         assert "correlation" in kinds(rep), rep.findings
 
+    def test_a_far_group_along_a_random_direction_is_one_record(self):
+        # 10% of the rows 6 sd out along a random u: "dimension 12 inflated" and "skewed:
+        # dimensions 3, 4, 1, 11" had stood beside the clusters record (sweep 10)
+        for seed, (n, d) in ((0, (3000, 16)), (1, (3000, 16)), (2, (500, 4))):
+            rng = np.random.default_rng(seed)
+            u = rng.standard_normal(d)
+            u /= np.linalg.norm(u)
+            z = rng.standard_normal((n, d))
+            z[: n // 10] += 6 * u
+            rep = gt.assess(z, progress=False)
+            assert kinds(rep) == ["clusters"], (seed, rep.findings)
+            assert "the groups account for" in rep.findings[0]
+            assert abs(float(np.dot(rep.diagnoses[0].direction, u))) > 0.9
+
     def test_one_inflated_dimension_over_shrunk_ones_names_the_scale_too(self):
         # one dimension at variance 8 over fifteen at 0.5: the trace is 1 per dimension,
         # and only "dimension 0 inflated" was named, though every other one is at 0.5
