@@ -23,8 +23,11 @@ stats = lazy_module("scipy.stats")
 
 __all__ = ["prior_moments", "prior_match", "gaussian_kl", "gaussian_w2", "COLLAPSE_VARIANCE"]
 
-#: a dimension whose variance is below this is reported as collapsed (inactive)
-COLLAPSE_VARIANCE = 0.01
+#: a dimension whose variance is below this is reported as collapsed (inactive): a tenth
+#: of the prior's, the diagnosis's line (:data:`gausstest.diagnosis.COLLAPSED_RATIO`) at
+#: the prior's scale (the summary had said "collapsed dims = none" under a diagnosis of a
+#: dimension at variance 0.05 "collapsed (inactive)")
+COLLAPSE_VARIANCE = 0.1
 
 
 def gaussian_kl(mean: np.ndarray, cov: np.ndarray) -> float:
@@ -237,7 +240,7 @@ def prior_moments(
         minus its null expectation (n-free; ~0 under H0). ``details``: kl,
         kl_null_mean, w2 (Wasserstein-2 between N(mean, S) and N(0, I)),
         null_reference (what N(0, I) itself gives at this n, d: :func:`null_reference`), mean and
-        variance per dimension, collapsed_dimensions (variance < 0.01),
+        variance per dimension, collapsed_dimensions (variance < 0.1),
         worst_mean_dimension, worst_variance_dimension, max_abs_correlation and its pair.
 
     Notes
