@@ -242,6 +242,26 @@ def _gate(args, conf):
     return Gate(require=None if require is None else tuple(require), max_effect=max_effect)
 
 
+def _check_selection(opts: dict[str, Any], args, config) -> None:
+    """Before any file is read: the selection runs some test. Where select, null or ignore
+    came from the config file, the message says so (it had named --null and --select,
+    which the user had not given)."""
+    from .battery import selected_pairs
+    from .errors import OptionError
+
+    try:
+        selected_pairs(opts["tests"], opts["null"], opts["ignore"])
+    except OptionError as exc:
+        flags = {"select": "select", "null": "null", "ignore": "ignore"}
+        from_file = [k for k in flags if getattr(args, k, None) is None and k in config.values]
+        if not from_file:
+            raise
+        raise OptionError(str(exc), cli=(
+            f"{_cli_message(exc)} (set in {config.path}: [tool.gausstest] "
+            f"{', '.join(from_file)}; edit it there or override it with "
+            f"{', '.join('--' + k for k in from_file)})")) from None
+
+
 def _gate_sources(args, config) -> tuple[str, str]:
     """Where the gate's require and max_effect came from, for error messages."""
     file = f"{config.path}: [tool.gausstest]"
@@ -418,7 +438,7 @@ def _compare(args) -> int:
 
 def _check_options(opts: dict, args) -> None:
     """Every option error before any file is read, so it never carries a file's name."""
-    from .battery import selected_pairs, verdict_weights
+    from .battery import verdict_weights
 
     if not 0 < opts["alpha"] < 1:
         raise InputError(f"--alpha must be in (0, 1); got {opts['alpha']}")
@@ -428,8 +448,7 @@ def _check_options(opts: dict, args) -> None:
         raise InputError(f"--max-npz-mb must be a positive number; got {args.max_npz_mb}")
     if opts["nan_policy"] not in ("raise", "omit"):
         raise InputError(f"nan_policy must be 'raise' or 'omit'; got {opts['nan_policy']!r}")
-    verdict_weights([], opts["weights"])
-    selected_pairs(opts["tests"], opts["null"], opts["ignore"])
+    verdict_weights([], opts["weights"])  # (the selection: _check_selection)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -592,6 +611,7 @@ def _main(argv: Sequence[str] | None) -> int:
         config = load_config(args.config)
         opts = _options(args, config.values)
         _check_options(opts, args)
+        _check_selection(opts, args, config)
         if getattr(args, "output", None):  # (nor over the config file that was read)
             _check_output(args.output, list(args.files)
                           + ([str(config.path)] if config.path is not None else []))

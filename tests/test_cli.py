@@ -69,6 +69,23 @@ class TestCheck:
         assert main(["check", str(good), "--json", "--alpha", "0.2"]) in (0, 1)
         assert json.loads(capsys.readouterr().out)["alpha"] == 0.2
 
+    def test_a_selection_from_the_file_that_runs_nothing_names_the_file(
+            self, good, tmp_path, monkeypatch, capsys):
+        # the message had named --null and --select, which the user had not given
+        (tmp_path / "pyproject.toml").write_text(
+            '[tool.gausstest]\nnull = "gaussian"\nselect = ["coverage"]\n')
+        monkeypatch.chdir(tmp_path)
+        assert main(["report", str(good)]) == 2
+        err = capsys.readouterr().err
+        _one_line_error(err)
+        assert "[tool.gausstest] select, null; edit it there or override it with --select, --null" in err
+        assert "pyproject.toml" in err
+        # given on the command line, the flags are named alone
+        assert main(["report", str(good), "--null", "gaussian", "--select", "coverage"]) == 2
+        err = capsys.readouterr().err
+        _one_line_error(err)
+        assert "[tool.gausstest]" not in err
+
     def test_bad_pyproject_key(self, good, tmp_path, monkeypatch, capsys):
         (tmp_path / "pyproject.toml").write_text("[tool.gausstest]\nalhpa = 0.01\n")
         monkeypatch.chdir(tmp_path)
