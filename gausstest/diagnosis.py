@@ -212,7 +212,7 @@ def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, d
     (a codebook's or float16's every value repeats: not this)."""
     n, d = data.shape
     out: dict[int, dict] = {}
-    if n < 50:
+    if n < 20:
         return out
     lo, hi = data.min(axis=0), data.max(axis=0)
     need = max(POINT_MASS_ROWS, POINT_MASS_SHARE * n)
@@ -227,8 +227,14 @@ def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, d
         if tied[j]:
             vals, counts = np.unique(col, return_counts=True)
             big = counts >= need
-            rest = n - int(counts[big].sum())
-            if big.any() and rest >= 10 and vals.size - int(big.sum()) >= 0.9 * rest:
+            others = counts[~big]
+            # a point mass stands out of the column's other values: at most three (the
+            # two ends and one inside), each over four times any other value's count
+            # (float16 latents tie a few rows at each value; a codebook's every value is
+            # as big), and not one row repeated (its every coordinate would be a "mass")
+            if (1 <= int(big.sum()) <= 3 and others.size >= 10
+                    and 4 * int(others.max()) <= int(counts[big].min())
+                    and not _repeated_row(data, col == vals[int(np.argmax(counts))], j)):
                 at_lo = int(counts[0]) if big[0] else 0
                 at_hi = int(counts[-1]) if big[-1] else 0
                 facts = {"lo": float(lo[j]), "hi": float(hi[j]), "share_lo": at_lo / n,
@@ -239,11 +245,18 @@ def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, d
                     out[j] = {"kind": "rectified", **facts}
                 else:
                     k = int(np.argmax(np.where(big, counts, 0)))
+                    rest = col[col != vals[k]]
                     out[j] = {"kind": "spike", "value": float(vals[k]),
-                              "share": float(counts[k]) / n, **facts}
+                              "share": float(counts[k]) / n, **facts,
+                              # whether the other values' own mean is off 0 (a shift of
+                              # its own, which the spike does not explain)
+                              "rest_mean_z": float(rest.mean() / max(
+                                  float(rest.std(ddof=1)), 1e-300) * math.sqrt(rest.size))}
                 continue
-            if vals.size < 0.9 * n:  # repeated values all over: discrete, not a bound
+            if vals.size < 0.2 * n:  # repeated values all over: discrete, not a bound
                 continue
+        if n < 50:
+            continue
         h = np.histogram(col, bins=20, range=(float(lo[j]), float(hi[j])))[0]
         w = (hi[j] - lo[j]) / 20.0
         mid = 0.5 * (lo[j] + hi[j])
@@ -262,6 +275,24 @@ def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, d
                       "share_lo": e_lo / n, "share_hi": e_hi / n, "share_mid": m / n,
                       "pvalue": min(1.0, d * p)}
     return out
+
+
+def _host_word(host: Diagnosis) -> str:
+    """What a bounded record's folds are credited to ("the bounds account for ...")."""
+    one = len(host.dimensions) == 1
+    if host.kind == "spike":
+        return "the spike" if one else "the spikes"
+    return "the bound" if host.kind == "rectified" and one else "the bounds"
+
+
+def _repeated_row(data: np.ndarray, rows: np.ndarray, j: int) -> bool:
+    """Whether the rows at a coordinate's repeated value are mostly one row repeated (its
+    other coordinates equal too): duplicates, not a point mass of the coordinate."""
+    if data.shape[1] < 2:
+        return False
+    sub = np.ascontiguousarray(np.delete(data[rows], j, axis=1))
+    keys = sub.view(np.dtype((np.void, sub.dtype.itemsize * sub.shape[1]))).ravel()
+    return np.unique(keys).size < 0.1 * sub.shape[0]
 
 
 #: a direction is named as a coordinate when that coordinate carries this share of it
@@ -704,8 +735,8 @@ _EXTREME = (2.0 ** -128, 2.0 ** 128)
 
 def _duplicate_rows(sample, at_bound: np.ndarray | None = None) -> int:
     """Rows that repeat an earlier row exactly (0 for a streamed sample: not read twice),
-    leaving out rows ``at_bound`` (every coordinate at a point mass of a rectifier or a
-    clamp: ReLU'd latents at d = 4 repeat the corner in 1/16 of the rows)."""
+    leaving out rows ``at_bound`` (a coordinate at a point mass of a rectifier, a clamp or
+    a spike: ReLU'd latents at d = 4 repeat the corner in 1/16 of the rows)."""
     if getattr(sample, "streamed", False) or sample.n < 2:
         return 0
     x = np.ascontiguousarray(sample.data)
@@ -1281,6 +1312,11 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             med = _num(float(np.median(values)))
             return med if span(values) == med else (f"about {med}" if first else med)
 
+        def at_values(values: list[float]) -> str:
+            """One value, or each coordinate its own."""
+            one = span(values)
+            return one if " to " not in one else f"one value each (from {one})"
+
         shown = ", ".join(str(j) for j in dims[:12])
         where = (f"dimension{'s' if len(dims) > 1 else ''} {shown}"
                  f"{f' and {len(dims) - 12} more' if len(dims) > 12 else ''}")
@@ -1293,8 +1329,9 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                             f"{'their' if len(dims) > 1 else 'its'} rows at the minimum "
                             f"({span([f['lo'] for f in low])}) and none below")
             if high:
-                ends.append(f"{span([f['share_hi'] for f in high], True)} at the maximum "
-                            f"({span([f['hi'] for f in high])}) and none above")
+                ends.append(f"{span([f['share_hi'] for f in high], True)}"
+                            f"{'' if low else (' of their rows' if len(dims) > 1 else ' of its rows')}"
+                            f" at the maximum ({span([f['hi'] for f in high])}) and none above")
             text = (f"rectified: {where} {'hold' if len(dims) > 1 else 'holds'} "
                     f"{'; '.join(ends)}, which a continuous law never does: a ReLU (or a "
                     "one-sided clamp) at the encoder's output; a Gaussian latent needs an "
@@ -1307,7 +1344,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             text = (f"spike: {where} {'hold' if len(dims) > 1 else 'holds'} "
                     f"{span([f['share'] for f in facts], True)} of "
                     f"{'their' if len(dims) > 1 else 'its'} rows at exactly "
-                    f"{span([f['value'] for f in facts])}, inside the range, which a "
+                    f"{at_values([f['value'] for f in facts])}, inside the range, which a "
                     "continuous law never does: units set to a constant in part of the rows "
                     "(dropout or masking left on when encoding, missing values filled in, a "
                     "sparsity penalty)")
@@ -1321,9 +1358,13 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             how = []
             if clipped:
                 how.append(f"{span([f['share_lo'] for f in clipped] + [f['share_hi'] for f in clipped], True)}"
-                           f" of the rows exactly at each end (clamped at "
-                           f"{span([f['lo'] for f in clipped])} and "
-                           f"{span([f['hi'] for f in clipped])})")
+                           f" of the rows exactly at each end ("
+                           + (f"clamped at {span([f['lo'] for f in clipped])} and "
+                              f"{span([f['hi'] for f in clipped])}"
+                              if " to " not in span([f['lo'] for f in clipped])
+                              + span([f['hi'] for f in clipped]) else
+                              f"each at its own bounds, from {span([f['lo'] for f in clipped])}"
+                              f" below and {span([f['hi'] for f in clipped])} above") + ")")
             if piled:
                 how.append(f"{span([f['share_lo'] for f in piled] + [f['share_hi'] for f in piled], True)}"
                            f" of the rows in each outer twentieth of the range "
@@ -1578,30 +1619,68 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         if d == 2:
             fold(shell, ("clusters",), lambda x: set(x.dimensions) == {0, 1}, "the shell",
                  "every axis")
+    hosts = [x for x in records if x.kind in ("rectified", "saturated", "spike")]
+    dead = {int(j) for j in np.flatnonzero(~live)}  # constant coordinates hold every row too
+    loc = next((x for x in records if x.kind == "location"), None)
+    loc_host = None
+    if hosts and loc is not None:
+        # the mean shift a bound makes is its own; one in the other coordinates (or in a
+        # spike's other values) is not: a ReLU in dimension 0 beside a shift of dimension 3
+        # had hidden the shift, a spike at 0 in a coordinate centred at +3 had "accounted"
+        # for its +2.4
+        z_own = stats.norm.isf(level / (2 * d))
+        held = {j for x in hosts for j in x.dimensions}
+        own = {j for j, f in bounded.items()
+               if f["kind"] == "spike" and abs(f["rest_mean_z"]) > z_own}
+        rest = [j for j in range(d) if j not in dead and (j not in held or j in own)]
+        p_rest = 1.0
+        if rest:
+            m_rest = sample.mean[rest]
+            v_rest = np.maximum(np.diag(sample.cov)[rest], 1e-300)
+            p_rest = float(stats.chi2.sf(n * float(np.sum(m_rest ** 2 / v_rest)), len(rest)))
+        if p_rest <= level:
+            k = rest[int(np.argmax(np.abs(m_rest) / np.sqrt(v_rest)))]
+            shift = np.zeros(d)
+            shift[rest] = m_rest
+            norm = float(np.sqrt(np.sum(m_rest ** 2)))
+            named = sorted({x.kind for x in hosts})
+            kept = replace(loc, dimensions=(k,), direction=tuple(float(v) for v in shift / norm),
+                           magnitude=norm, pvalue=p_rest, text=(
+                               f"mean shifted beside the {' and '.join(named)} coordinates: "
+                               f"|mean| = {_num(norm)} over the others (largest along "
+                               f"dimension {k}: {sample.mean[k]:+.3g}); the prior's mean is 0"))
+            records = [kept if x is loc else x for x in records]
+        else:  # the bounds' doing: folded into the record carrying most of it, below
+            loc_host = max(hosts, key=lambda x: float(np.sum(sample.mean[list(x.dimensions)] ** 2)))
     for host in [x for x in records if x.kind in ("rectified", "saturated", "spike")]:
         host_dims = set(host.dimensions)
 
         def on_host(x: Diagnosis) -> bool:
+            if x.kind == "location":
+                return loc_host is not None and loc_host.kind == host.kind
+            if x.kind == "hole":  # the radii's core: a point mass or a pile in any coordinate
+                return True
             if x.direction is not None:
                 return float(np.sum(np.asarray(x.direction)[sorted(host_dims)] ** 2)) > 0.9
             if not x.dimensions:  # about every direction: the bound's if it holds them all
-                return len(host_dims) == d
+                return len(host_dims | dead) == d
             return set(x.dimensions) <= host_dims
 
         fold(next(x for x in records if x.kind == host.kind),
              ("location", "scale", "inflated", "shrunk", "skew", "heavy_tails", "light_tails",
-              "clusters", "hole"), on_host,
-             "the spikes" if host.kind == "spike" else "the bounds",
-             "them" if len(host_dims) > 1 else "it")
+              "clusters", "hole"), on_host, _host_word(host), "them" if len(host_dims) > 1 else "it")
 
     # -- repeated rows: a continuous law has none (5% repeats made Mardia's b1 reject) ---
-    point_masses = [j for j, f in bounded.items() if f["kind"] in ("rectified", "clipped", "spike")]
+    # (counted among the rows free of every point mass: rows at a mass in every coordinate
+    # repeat, ReLU'd latents at d = 4 the corner in 1/16 of the rows, and in float16 rows
+    # at a mass in all but one or two coordinates coincide too)
+    point_masses = {j for j, f in bounded.items() if f["kind"] in ("rectified", "clipped", "spike")}
     at_bound = None
-    if len(point_masses) == d:  # rows at a point mass in every coordinate repeat
+    if point_masses:
         data = sample.data
-        at_bound = np.all([(data[:, j] == bounded[j]["lo"]) | (data[:, j] == bounded[j]["hi"])
+        at_bound = np.any([(data[:, j] == bounded[j]["lo"]) | (data[:, j] == bounded[j]["hi"])
                            | (data[:, j] == bounded[j].get("value", np.nan))
-                           for j in range(d)], axis=0)
+                           for j in sorted(point_masses)], axis=0)
     n_dup = _duplicate_rows(sample, at_bound)
     if any_fail and n_dup:
         records.append(Diagnosis(
@@ -1627,7 +1706,8 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     kurt_high = kurt_res is not None and float(kurt_res.statistic) > stats.norm.isf(0.01)
     if (shape_ok and skew_res is not None and skew_res.pvalue <= level and live.all()
             and not _cells_replaced and not n_dup and not kurt_high
-            and not any(r.kind in ("skew", "heavy_tails", "clusters") for r in records)
+            and not any(r.kind in ("skew", "heavy_tails", "clusters", "rectified", "saturated",
+                                   "spike") for r in records)
             and not len(_outlier_cells(sample))):
         expected = d * (d + 1) * (d + 2) / n  # E b1 under normality (k-corrected), to O(1/n)
         records.append(Diagnosis(

@@ -80,7 +80,9 @@ class TestCheck:
         _one_line_error(err)
         assert "[tool.gausstest] select, null; edit it there or override it with --select, --null" in err
         assert "pyproject.toml" in err
-        # given on the command line, the flags are named alone
+        # given on the command line, the flags are named alone (and a file key that plays
+        # no part in it is not blamed)
+        (tmp_path / "pyproject.toml").write_text('[tool.gausstest]\nignore = ["mmd"]\n')
         assert main(["report", str(good), "--null", "gaussian", "--select", "coverage"]) == 2
         err = capsys.readouterr().err
         _one_line_error(err)

@@ -703,6 +703,61 @@ class TestBounds:
         if noise:
             assert "the shell accounts for the groups along every axis" in rep.findings[0]
 
+    def test_review_cases(self):
+        """Sweep 10's review: each case with what it had wrongly said."""
+        def rng(s=0):
+            return np.random.default_rng(s)
+
+        def assess(z):
+            rep = gt.assess(z, progress=False)
+            return rep, kinds(rep)
+
+        # a clamp on one side of one coordinate: no "skewed jointly ... banana-shaped"
+        z = rng().standard_normal((1000, 4))
+        z[:, 2] = np.minimum(z[:, 2], 1)
+        rep, k = assess(z)
+        assert k == ["rectified"], rep.findings
+        assert "holds 14.5% of its rows at the maximum (1) and none above" in rep.findings[0]
+        # one row repeated 12 times is repeated rows, not a spike in every coordinate
+        z = rng().standard_normal((600, 6))
+        z[:12] = z[12]
+        assert assess(z)[1] == ["duplicates"]
+        # one ReLU'd coordinate of four: its hole at the centre is its doing
+        z = rng().standard_normal((5000, 4))
+        z[:, 0] = np.maximum(z[:, 0], 0)
+        rep, k = assess(z)
+        assert k == ["rectified"] and "the hole at the centre" in rep.findings[0]
+        # ReLU'd with a constant unit: no "scale off", no corner rows as duplicates
+        z = np.maximum(rng().standard_normal((500, 4)), 0)
+        z[:, 1] = 0
+        assert assess(z)[1] == ["collapsed", "rectified"]
+        # ReLU'd float16 latents are rectified (their ties among the positive values had
+        # made the column "discrete" to the check)
+        z = np.maximum(rng().standard_normal((5000, 8)), 0).astype(np.float16)
+        assert assess(z)[1] == ["rectified"]
+        # a spike at 0 in a coordinate centred at +3 does not account for the shift
+        r = rng()
+        z = r.standard_normal((2000, 4))
+        z[:, 1] = np.where(r.random(2000) < 0.2, 0.0, z[:, 1] + 3)
+        rep, k = assess(z)
+        assert k == ["location", "spike"], rep.findings
+        assert "mean shifted beside the spike coordinates" in rep.findings[0]
+        # nor a ReLU in dimension 0 for a shift of dimension 3
+        z = rng(1).standard_normal((5000, 4))
+        z[:, 0] = np.maximum(z[:, 0], 0)
+        z[:, 3] += 0.15
+        rep, k = assess(z)
+        assert k == ["location", "rectified"], rep.findings
+        assert "largest along dimension 3" in rep.findings[0]
+        assert "the bound accounts for" in rep.findings[1]
+        # clamps at different bounds per coordinate
+        z = np.clip(rng().standard_normal((2000, 4)), [-2, -1, -2, -1], [0.5, 1, 1, 0.5])
+        rep, k = assess(z)
+        assert k == ["saturated"] and "each at its own bounds" in rep.findings[0]
+        # from n = 20 for a point mass
+        z = np.maximum(rng().standard_normal((49, 1)), 0)
+        assert assess(z)[1] == ["rectified"]
+
     def test_a_bound_on_few_rows_is_not_named(self):
         # winsorized at 3 sd: 0.1% of the rows at each end, below the point-mass share
         from gausstest.diagnosis import _bounded_dims
