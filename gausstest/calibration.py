@@ -86,6 +86,9 @@ _KEYED_BY_N = {"henze_zirkler"}
 #: by 0.002-0.010 on average (0.001-0.011 at d <= 20), sizes in band. Beyond, see
 #: :data:`_D_INTERPOLATION_MAX_GAP`.
 _D_INTERPOLATED_UP_TO = {"henze_zirkler": 32}
+_COVERAGE_EXTRA_D = tuple(sorted(
+    set(range(1, 65)).union({72, 80, 100, 112, 144, 160, 200, 224, 300, 320, 400, 448})
+    - set(D_GRID)))
 #: extra grid values of d for one test, simulated only at some rows n: {n: extra d}.
 #: Henze-Zirkler's law moves too fast in d to interpolate far (below), so its rows get
 #: 40, 56, 80, 144, 160 and 224 and the common latent sizes 100 and 200; its 1000-row cap,
@@ -103,6 +106,11 @@ EXTRA_D: dict[str, dict[int, tuple[int, ...]]] = {
     },
     "mardia_skewness": {150: (100,), 200: (100,), 300: (200,), 400: (200,)},
     "energy": {150: (100,), 200: (100,), 300: (200,), 400: (200,)},
+    # coverage is a count, its law has atoms of 3-11% mass at every d, and it is conditional
+    # on a reference sample of each d: between two tabled d its p-value was up to 0.05 off
+    # a fresh Monte Carlo one at the same sample ((250, 9), (600, 11)). Every d up to 64
+    # and the common wider latent sizes get cells at the rows the statistic uses
+    "coverage": {n: _COVERAGE_EXTRA_D for n in (100, 150, 200, 300, 400, 500, 700, 1000)},
 }
 #: extra grid values of n for one test, simulated only at some d: {d: extra n}. Beyond
 #: d = 200 Henze-Zirkler's composite law moves too fast in n to interpolate between the
