@@ -1566,7 +1566,41 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         proj = sample.centered @ u
         side = float(np.sign(np.mean(proj ** 3))) or 1.0
 
+        var_u = float(np.mean((sample.centered @ u) ** 2))
+
+        def explained(j: int) -> bool:
+            """Coordinate j's variance is the group's doing: the group lends it
+            (var_u - 1) u_j^2 of variance, and it has no more than that beyond four standard
+            errors (dimension 9 scaled by 1.3 beside the group had been "the groups' doing")."""
+            if u[j] ** 2 < 0.1:
+                return False
+            col = sample.centered[:, j]
+            expect = 1.0 + max(var_u - 1.0, 0.0) * u[j] ** 2
+            return float(np.mean(col ** 2)) - expect <= 4.0 * float(np.std(col ** 2)) / math.sqrt(n)
+
+        # an inflated record along coordinates: the ones the group explains go, the others
+        # stay in a record of their own
+        for x in [x for x in records if x.kind == "inflated" and x.dimensions and (
+                x.direction is None or _axis(np.asarray(x.direction)) is not None)]:
+            keep = [j for j in x.dimensions if not explained(j)]
+            if 0 < len(keep) < len(x.dimensions):
+                v = np.diag(sample.cov)
+                head = (f"dimension {keep[0]} has variance {_num(v[keep[0]])}: inflated"
+                        if len(keep) == 1 else
+                        f"dimensions {', '.join(f'{j} ({_num(v[j])})' for j in keep[:12])}"
+                        f"{f' and {len(keep) - 12} more' if len(keep) > 12 else ''} "
+                        "(variances) are inflated")
+                tail = x.text[x.text.index(" beyond noise"):] if " beyond noise" in x.text else ""
+                kept = replace(x, dimensions=tuple(keep), text=head + tail,
+                               direction=(tuple(float(a) for a in np.eye(d)[keep[0]])
+                                          if len(keep) == 1 else None),
+                               magnitude=float(max(v[keep])))
+                records = [kept if r is x else r for r in records]
+
         def along(x: Diagnosis) -> bool:
+            if x.kind == "inflated" and x.dimensions and (
+                    x.direction is None or _axis(np.asarray(x.direction)) is not None):
+                return all(explained(j) for j in x.dimensions)
             if x.direction is not None:
                 return any(abs(float(np.dot(x.direction, a))) > 0.9 for a in axes_u)
             if not x.dimensions:  # a record about every direction: the group's if it spans d
@@ -1582,7 +1616,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             # dimensions 3 (-0.90), 4 (+0.46), 1 (+0.42), 11 (+0.22)" beside it)
             if np.any(u[dims] ** 2 < 0.1 * (1 if x.kind == "inflated" else 0.5)):
                 return False
-            if x.kind in ("inflated", "heavy_tails"):
+            if x.kind == "heavy_tails":
                 return True
             if x.kind == "skew":
                 cols = sample.centered[:, dims]

@@ -500,6 +500,22 @@ class TestUnseenSweep:
             assert "the groups account for" in rep.findings[0]
             assert abs(float(np.dot(rep.diagnoses[0].direction, u))) > 0.9
 
+    def test_an_inflated_coordinate_beside_a_far_group_keeps_its_record(self):
+        # a coordinate inflated on its own (sd x 2) beside a far group along a random u:
+        # the record had named it with the group's own largest coordinate, or been folded
+        # into the group whole (review 10)
+        rng = np.random.default_rng(0)
+        u = rng.standard_normal(16)
+        u /= np.linalg.norm(u)
+        z = rng.standard_normal((3000, 16))
+        z[:300] += 6 * u
+        j = int(np.argsort(u ** 2)[-5])
+        z[:, j] *= 2.0
+        rep = gt.assess(z, progress=False)
+        assert kinds(rep) == ["inflated", "clusters"], rep.findings
+        assert rep.diagnoses[0].dimensions == (j,)
+        assert rep.findings[0].startswith(f"[prior match] dimension {j} has variance")
+
     def test_one_inflated_dimension_over_shrunk_ones_names_the_scale_too(self):
         # one dimension at variance 8 over fifteen at 0.5: the trace is 1 per dimension,
         # and only "dimension 0 inflated" was named, though every other one is at 0.5
