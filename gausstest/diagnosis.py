@@ -277,6 +277,99 @@ def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, d
     return out
 
 
+def _bounded_record(kind: str, dims: tuple[int, ...], bounded: dict[int, dict],
+                    rej: Sequence[TestResult]) -> Diagnosis:
+    """The record of coordinates held at a value (:func:`_bounded_dims`): ``kind``
+    "rectified", "saturated" (clipped or piled up at both ends) or "spike"."""
+    facts = [bounded[j] for j in dims]
+
+    def span(values: list[float], pct: bool = False) -> str:
+        lo_v, hi_v = min(values), max(values)
+        f = (lambda v: f"{_num(100 * v)}%") if pct else (lambda v: _num(v))
+        return f(lo_v) if f(lo_v) == f(hi_v) else (
+            f"{_num(100 * lo_v)}-{f(hi_v)}" if pct else f"{f(lo_v)} to {f(hi_v)}")
+
+    def about(values: list[float], first: bool = True) -> str:
+        med = _num(float(np.median(values)))
+        return med if span(values) == med else (f"about {med}" if first else med)
+
+    def at_values(values: list[float]) -> str:
+        """One value, or each coordinate its own."""
+        one = span(values)
+        return one if " to " not in one else f"one value each (from {one})"
+
+    shown = ", ".join(str(j) for j in dims[:12])
+    where = (f"dimension{'s' if len(dims) > 1 else ''} {shown}"
+             f"{f' and {len(dims) - 12} more' if len(dims) > 12 else ''}")
+    if kind == "rectified":
+        low = [f for f in facts if f["share_lo"] >= f["share_hi"]]
+        high = [f for f in facts if f["share_lo"] < f["share_hi"]]
+        ends = []
+        if low:
+            ends.append(f"{span([f['share_lo'] for f in low], True)} of "
+                        f"{'their' if len(dims) > 1 else 'its'} rows at the minimum "
+                        f"({span([f['lo'] for f in low])}) and none below")
+        if high:
+            ends.append(f"{span([f['share_hi'] for f in high], True)}"
+                        f"{'' if low else (' of their rows' if len(dims) > 1 else ' of its rows')}"
+                        f" at the maximum ({span([f['hi'] for f in high])}) and none above")
+        text = (f"rectified: {where} {'hold' if len(dims) > 1 else 'holds'} "
+                f"{'; '.join(ends)}, which a continuous law never does: a ReLU (or a "
+                "one-sided clamp) at the encoder's output; a Gaussian latent needs an "
+                "unbounded (linear) output")
+        check = (f"the rows at a coordinate's minimum or maximum (a point mass: at least "
+                 f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
+                 "values distinct)")
+        pval = 0.0
+    elif kind == "spike":
+        text = (f"spike: {where} {'hold' if len(dims) > 1 else 'holds'} "
+                f"{span([f['share'] for f in facts], True)} of "
+                f"{'their' if len(dims) > 1 else 'its'} rows at exactly "
+                f"{at_values([f['value'] for f in facts])}, inside the range, which a "
+                "continuous law never does: units set to a constant in part of the rows "
+                "(dropout or masking left on when encoding, missing values filled in, a "
+                "sparsity penalty)")
+        check = (f"the rows at one value of a coordinate (a point mass: at least "
+                 f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
+                 "values distinct)")
+        pval = 0.0
+    else:
+        clipped = [f for f in facts if f["kind"] == "clipped"]
+        piled = [f for f in facts if f["kind"] == "saturated"]
+        how = []
+        if clipped:
+            how.append(f"{span([f['share_lo'] for f in clipped] + [f['share_hi'] for f in clipped], True)}"
+                       f" of the rows exactly at each end ("
+                       + (f"clamped at {span([f['lo'] for f in clipped])} and "
+                          f"{span([f['hi'] for f in clipped])}"
+                          if " to " not in span([f['lo'] for f in clipped])
+                          + span([f['hi'] for f in clipped]) else
+                          f"each at its own bounds, from {span([f['lo'] for f in clipped])}"
+                          f" below and {span([f['hi'] for f in clipped])} above") + ")")
+        if piled:
+            how.append(f"{span([f['share_lo'] for f in piled] + [f['share_hi'] for f in piled], True)}"
+                       f" of the rows in each outer twentieth of the range "
+                       f"({about([f['lo'] for f in piled])} to "
+                       f"{about([f['hi'] for f in piled], False)}), "
+                       f"{span([f['share_mid'] for f in piled], True)} in the middle one")
+        text = (f"saturated: {where} pile{'' if len(dims) > 1 else 's'} up at both ends "
+                f"of {'their' if len(dims) > 1 else 'its'} range ({'; '.join(how)}), where "
+                "a Gaussian has its fewest rows: a bounded activation (tanh, sigmoid, "
+                "hardtanh or a clamp) at the encoder's output, saturating; a Gaussian "
+                "latent needs an unbounded (linear) output")
+        check = ("point masses at both ends of a coordinate's range, or more rows in its "
+                 "outer twentieths than in the middle one (binomial, Bonferroni) and as "
+                 "many as in any other")
+        pval = min([bounded[j].get("pvalue", 0.0) for j in dims])
+    return Diagnosis(
+        kind=kind, question="shape", tests=_support(kind, rej), check=check,
+        pvalue=float(pval), dimensions=dims, magnitude=float(max(
+            bounded[j].get("share", max(bounded[j]["share_lo"], bounded[j]["share_hi"]))
+            for j in dims)),
+        magnitude_name=("largest share of rows at the value" if kind == "spike" else
+                        "largest share of rows at (or next to) a bound"), text=text)
+
+
 def _host_word(host: Diagnosis) -> str:
     """What a bounded record's folds are credited to ("the bounds account for ...")."""
     one = len(host.dimensions) == 1
@@ -290,9 +383,14 @@ def _repeated_row(data: np.ndarray, rows: np.ndarray, j: int) -> bool:
     other coordinates equal too): duplicates, not a point mass of the coordinate."""
     if data.shape[1] < 2:
         return False
-    sub = np.ascontiguousarray(np.delete(data[rows], j, axis=1))
-    keys = sub.view(np.dtype((np.void, sub.dtype.itemsize * sub.shape[1]))).ravel()
-    return np.unique(keys).size < 0.1 * sub.shape[0]
+    sub = np.delete(data[rows], j, axis=1)
+    return np.unique(_row_keys(sub)).size < 0.1 * sub.shape[0]
+
+
+def _row_keys(x: np.ndarray) -> np.ndarray:
+    """One hashable key per row (its bytes), for counting equal rows."""
+    x = np.ascontiguousarray(x)
+    return x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
 
 
 #: a direction is named as a coordinate when that coordinate carries this share of it
@@ -739,13 +837,12 @@ def _duplicate_rows(sample, at_bound: np.ndarray | None = None) -> int:
     a spike: ReLU'd latents at d = 4 repeat the corner in 1/16 of the rows)."""
     if getattr(sample, "streamed", False) or sample.n < 2:
         return 0
-    x = np.ascontiguousarray(sample.data)
+    x = sample.data
     if at_bound is not None and at_bound.any():
-        x = np.ascontiguousarray(x[~at_bound])
+        x = x[~at_bound]
         if x.shape[0] < 2:
             return 0
-    keys = x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
-    return int(x.shape[0] - np.unique(keys).size)
+    return int(x.shape[0] - np.unique(_row_keys(x)).size)
 
 
 def _outlier_cells(sample):
@@ -1097,7 +1194,7 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
                for x in spectral):
             named = {j for x in spectral for j in x.dimensions}
             rest = [j for j in range(d) if j not in named]
-            if rest and len(named) + len(rest) == d:
+            if rest:
                 v = np.array([float(sample.cov[j, j]) for j in rest])
                 xc = sample.centered[:, rest] ** 2
                 se_rest = float(np.sqrt(max(float(xc.sum(axis=1).var()), 1e-300) / n))
@@ -1294,101 +1391,14 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
     bounded = (_bounded_dims(sample.data, set(discrete) | set(index_dims), level)
                if shape_ok else {})
     bounded_records: list[Diagnosis] = []
-    for kind, facts_kinds in (("rectified", ("rectified",)), ("saturated", ("clipped", "saturated")),
-                              ("spike", ("spike",))):
+    for kind, facts_kinds in (("rectified", ("rectified",)),
+                              ("saturated", ("clipped", "saturated")), ("spike", ("spike",))):
         dims = tuple(j for j, f in bounded.items() if f["kind"] in facts_kinds)
         if not dims:
             continue
-
-        facts = [bounded[j] for j in dims]
-
-        def span(values: list[float], pct: bool = False) -> str:
-            lo_v, hi_v = min(values), max(values)
-            f = (lambda v: f"{_num(100 * v)}%") if pct else (lambda v: _num(v))
-            return f(lo_v) if f(lo_v) == f(hi_v) else (
-                f"{_num(100 * lo_v)}-{f(hi_v)}" if pct else f"{f(lo_v)} to {f(hi_v)}")
-
-        def about(values: list[float], first: bool = True) -> str:
-            med = _num(float(np.median(values)))
-            return med if span(values) == med else (f"about {med}" if first else med)
-
-        def at_values(values: list[float]) -> str:
-            """One value, or each coordinate its own."""
-            one = span(values)
-            return one if " to " not in one else f"one value each (from {one})"
-
-        shown = ", ".join(str(j) for j in dims[:12])
-        where = (f"dimension{'s' if len(dims) > 1 else ''} {shown}"
-                 f"{f' and {len(dims) - 12} more' if len(dims) > 12 else ''}")
-        if kind == "rectified":
-            low = [f for f in facts if f["share_lo"] >= f["share_hi"]]
-            high = [f for f in facts if f["share_lo"] < f["share_hi"]]
-            ends = []
-            if low:
-                ends.append(f"{span([f['share_lo'] for f in low], True)} of "
-                            f"{'their' if len(dims) > 1 else 'its'} rows at the minimum "
-                            f"({span([f['lo'] for f in low])}) and none below")
-            if high:
-                ends.append(f"{span([f['share_hi'] for f in high], True)}"
-                            f"{'' if low else (' of their rows' if len(dims) > 1 else ' of its rows')}"
-                            f" at the maximum ({span([f['hi'] for f in high])}) and none above")
-            text = (f"rectified: {where} {'hold' if len(dims) > 1 else 'holds'} "
-                    f"{'; '.join(ends)}, which a continuous law never does: a ReLU (or a "
-                    "one-sided clamp) at the encoder's output; a Gaussian latent needs an "
-                    "unbounded (linear) output")
-            check = (f"the rows at a coordinate's minimum or maximum (a point mass: at least "
-                     f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
-                     "values distinct)")
-            pval = 0.0
-        elif kind == "spike":
-            text = (f"spike: {where} {'hold' if len(dims) > 1 else 'holds'} "
-                    f"{span([f['share'] for f in facts], True)} of "
-                    f"{'their' if len(dims) > 1 else 'its'} rows at exactly "
-                    f"{at_values([f['value'] for f in facts])}, inside the range, which a "
-                    "continuous law never does: units set to a constant in part of the rows "
-                    "(dropout or masking left on when encoding, missing values filled in, a "
-                    "sparsity penalty)")
-            check = (f"the rows at one value of a coordinate (a point mass: at least "
-                     f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
-                     "values distinct)")
-            pval = 0.0
-        else:
-            clipped = [f for f in facts if f["kind"] == "clipped"]
-            piled = [f for f in facts if f["kind"] == "saturated"]
-            how = []
-            if clipped:
-                how.append(f"{span([f['share_lo'] for f in clipped] + [f['share_hi'] for f in clipped], True)}"
-                           f" of the rows exactly at each end ("
-                           + (f"clamped at {span([f['lo'] for f in clipped])} and "
-                              f"{span([f['hi'] for f in clipped])}"
-                              if " to " not in span([f['lo'] for f in clipped])
-                              + span([f['hi'] for f in clipped]) else
-                              f"each at its own bounds, from {span([f['lo'] for f in clipped])}"
-                              f" below and {span([f['hi'] for f in clipped])} above") + ")")
-            if piled:
-                how.append(f"{span([f['share_lo'] for f in piled] + [f['share_hi'] for f in piled], True)}"
-                           f" of the rows in each outer twentieth of the range "
-                           f"({about([f['lo'] for f in piled])} to "
-                           f"{about([f['hi'] for f in piled], False)}), "
-                           f"{span([f['share_mid'] for f in piled], True)} in the middle one")
-            text = (f"saturated: {where} pile{'' if len(dims) > 1 else 's'} up at both ends "
-                    f"of {'their' if len(dims) > 1 else 'its'} range ({'; '.join(how)}), where "
-                    "a Gaussian has its fewest rows: a bounded activation (tanh, sigmoid, "
-                    "hardtanh or a clamp) at the encoder's output, saturating; a Gaussian "
-                    "latent needs an unbounded (linear) output")
-            check = ("point masses at both ends of a coordinate's range, or more rows in its "
-                     "outer twentieths than in the middle one (binomial, Bonferroni) and as "
-                     "many as in any other")
-            pval = min([bounded[j].get("pvalue", 0.0) for j in dims])
         records = [x for x in records if not (
             x.kind == "clusters" and x.dimensions and set(x.dimensions) <= set(dims))]
-        bounded_records.append(Diagnosis(
-            kind=kind, question="shape", tests=_support(kind, rej), check=check,
-            pvalue=float(pval), dimensions=dims, magnitude=float(max(
-                bounded[j].get("share", max(bounded[j]["share_lo"], bounded[j]["share_hi"]))
-                for j in dims)),
-            magnitude_name=("largest share of rows at the value" if kind == "spike" else
-                            "largest share of rows at (or next to) a bound"), text=text))
+        bounded_records.append(_bounded_record(kind, dims, bounded, rej))
     records += bounded_records
 
     if shape_ok and n > d + 1:
