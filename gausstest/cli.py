@@ -258,16 +258,21 @@ def _check_selection(opts: dict[str, Any], args, config) -> None:
         # the file had been blamed for --select coverage --null gaussian)
         defaults = {"select": ("tests", None), "null": ("null", "both"), "ignore": ("ignore", [])}
 
-        def runs_without(key: str) -> bool:
+        def runs_without(keys: list[str]) -> bool:
             trial = dict(opts)
-            name, value = defaults[key]
-            trial[name] = value
+            for key in keys:
+                name, value = defaults[key]
+                trial[name] = value
             try:
                 return bool(selected_pairs(trial["tests"], trial["null"], trial["ignore"]))
             except OptionError:
                 return False
 
-        from_file = [k for k in from_file if runs_without(k)]
+        # (each key that alone blocks every test; else all of them, when only together
+        # they do: ignore = ["coverage"] and null = "gaussian" in the file with --select
+        # coverage)
+        single = [k for k in from_file if runs_without([k])]
+        from_file = single or (from_file if runs_without(from_file) else [])
         if not from_file:
             raise
         raise OptionError(str(exc), cli=(

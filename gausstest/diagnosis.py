@@ -55,10 +55,10 @@ level :data:`DIAGNOSIS_LEVEL` (no fixed thresholds on means or correlations):
   at least a quarter of its sd apart (one decimal is rounding, not a level): a
   label or index column in the file, binary or quantized units. Its clusters record is
   this one (a column of class labels 0, 1, 2 had been "clusters along dimension 4").
-* **rectified / saturated / spike**: a coordinate held at a value, which no Gaussian is. Rectified:
-  its minimum (or maximum) value in at least 1% of the rows (and 10), its other values
-  distinct (a ReLU, or a one-sided clamp); saturated: point masses at both ends (a clamp,
-  hardtanh), or, with none, more rows in each outer twentieth of its range than in the
+* **rectified / saturated / spike**: a coordinate held at a value, which no Gaussian is.
+  Rectified: its minimum (or maximum) value in at least 1% of the rows (and 10), four
+  times any other value's count or more (a ReLU, a one-sided clamp or a fill value);
+  saturated: point masses at both ends (a clamp, hardtanh), or, with none, more rows in each outer twentieth of its range than in the
   middle twentieth (binomial, Bonferroni over d) and as many as in any other twentieth up
   to three counting sds, the outermost fifth of each end not empty of them (tanh,
   sigmoid; two narrow groups near the ends thin out before them and stay "clusters"). The
@@ -208,7 +208,7 @@ def _bounded_dims(data: np.ndarray, skip: set[int], level: float) -> dict[int, d
     binomial test at ``level`` Bonferroni over d, and at least as many as any interior
     twentieth up to three counting sds, its outermost fifth not empty of them (a narrow
     cluster near the end is a cluster, its tail thins out before the end)). A point mass
-    holds :data:`POINT_MASS_SHARE` of the rows or more while the other values are distinct
+    holds :data:`POINT_MASS_SHARE` of the rows or more, four times any other value's count
     (a codebook's or float16's every value repeats: not this)."""
     n, d = data.shape
     out: dict[int, dict] = {}
@@ -315,11 +315,11 @@ def _bounded_record(kind: str, dims: tuple[int, ...], bounded: dict[int, dict],
                         f" at the maximum ({span([f['hi'] for f in high])}) and none above")
         text = (f"rectified: {where} {'hold' if len(dims) > 1 else 'holds'} "
                 f"{'; '.join(ends)}, which a continuous law never does: a ReLU (or a "
-                "one-sided clamp) at the encoder's output; a Gaussian latent needs an "
-                "unbounded (linear) output")
+                "one-sided clamp) at the encoder's output, or a fill value for missing "
+                "entries; a Gaussian latent needs an unbounded (linear) output")
         check = (f"the rows at a coordinate's minimum or maximum (a point mass: at least "
-                 f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
-                 "values distinct)")
+                 f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, four times any "
+                 "other value's count)")
         pval = 0.0
     elif kind == "spike":
         text = (f"spike: {where} {'hold' if len(dims) > 1 else 'holds'} "
@@ -330,8 +330,8 @@ def _bounded_record(kind: str, dims: tuple[int, ...], bounded: dict[int, dict],
                 "(dropout or masking left on when encoding, missing values filled in, a "
                 "sparsity penalty)")
         check = (f"the rows at one value of a coordinate (a point mass: at least "
-                 f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, the other "
-                 "values distinct)")
+                 f"{POINT_MASS_SHARE:.0%} of the rows and {POINT_MASS_ROWS}, four times any "
+                 "other value's count)")
         pval = 0.0
     else:
         clipped = [f for f in facts if f["kind"] == "clipped"]
@@ -1327,10 +1327,11 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
             cluster_dims.update(dims)
             # the variance the groups add along u is the same cause: a record along u, or
             # naming dimensions whose span holds u
+            # (an inflated record along several coordinates is split later, coordinate by
+            # coordinate: a far group along dimension 0 had taken "dimension 5 inflated",
+            # an inflation of its own, away with it)
             same = [x for x in records if x.kind in ("inflated", "correlation") and (
                 (x.direction is not None and abs(np.dot(x.direction, u)) > 0.9)
-                or (x.kind == "inflated" and len(x.dimensions) > 1 and x.direction is None
-                    and float(np.sum(u[list(x.dimensions)] ** 2)) > 0.8)
                 or (x.kind == "correlation" and x.direction is None and len(x.dimensions) == 2
                     and abs(float(u[x.dimensions[0]] * u[x.dimensions[1]])) >= 0.1))]
             records = [x for x in records if x not in same]
@@ -1577,16 +1578,30 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         side = float(np.sign(np.mean(proj ** 3))) or 1.0
 
         var_u = float(np.mean((sample.centered @ u) ** 2))
+        # the two sides of the split along u (two means on the projection)
+        proj_u = sample.centered @ u
+        cuts = np.quantile(proj_u, [0.05, 0.95])
+        for _ in range(10):
+            side_u = np.abs(proj_u - cuts[1]) < np.abs(proj_u - cuts[0])
+            if side_u.all() or not side_u.any():
+                break
+            cuts = np.array([proj_u[~side_u].mean(), proj_u[side_u].mean()])
 
         def explained(j: int) -> bool:
             """Coordinate j's variance is the group's doing: the group lends it
             (var_u - 1) u_j^2 of variance, and it has no more than that beyond four standard
-            errors (dimension 9 scaled by 1.3 beside the group had been "the groups' doing")."""
-            if u[j] ** 2 < 0.1:
-                return False
+            errors (a coordinate scaled by 2 beside the group had been "the groups' doing")."""
             col = sample.centered[:, j]
             expect = 1.0 + max(var_u - 1.0, 0.0) * u[j] ** 2
-            return float(np.mean(col ** 2)) - expect <= 4.0 * float(np.std(col ** 2)) / math.sqrt(n)
+            if float(np.mean(col ** 2)) - expect <= 4.0 * float(np.std(col ** 2)) / math.sqrt(n):
+                return True
+            # or its spread differs between the sides of the split (three groups in a plane
+            # split along dimension 0 spread dimension 1 on one side; a coordinate inflated
+            # on its own is as wide on both: Levene's test, at the check's level)
+            a, b = col[side_u], col[~side_u]
+            if min(a.size, b.size) < 10:
+                return False
+            return float(stats.levene(a, b).pvalue) <= level
 
         # an inflated record along coordinates: the ones the group explains go, the others
         # stay in a record of their own
@@ -1679,36 +1694,57 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
         rest = [j for j in range(d) if j not in dead and (j not in held or j in own)]
         p_rest = 1.0
         if rest:
-            m_rest = sample.mean[rest]
-            v_rest = np.maximum(np.diag(sample.cov)[rest], 1e-300)
-            p_rest = float(stats.chi2.sf(n * float(np.sum(m_rest ** 2 / v_rest)), len(rest)))
+            # (a spike's coordinate by its values off the spike)
+            m_rest, v_rest, n_rest = [], [], []
+            for jj in rest:
+                col = sample.data[:, jj]
+                if jj in own:
+                    col = col[col != bounded[jj]["value"]]
+                m_rest.append(float(col.mean()))
+                v_rest.append(max(float(col.var(ddof=1)), 1e-300))
+                n_rest.append(col.size)
+            m_rest, v_rest, n_rest = np.array(m_rest), np.array(v_rest), np.array(n_rest)
+            p_rest = float(stats.chi2.sf(float(np.sum(n_rest * m_rest ** 2 / v_rest)), len(rest)))
         if p_rest <= level:
-            k = rest[int(np.argmax(np.abs(m_rest) / np.sqrt(v_rest)))]
+            at = int(np.argmax(np.abs(m_rest) / np.sqrt(v_rest)))
+            k = rest[at]
             shift = np.zeros(d)
             shift[rest] = m_rest
             norm = float(np.sqrt(np.sum(m_rest ** 2)))
             named = sorted({x.kind for x in hosts})
             kept = replace(loc, dimensions=(k,), direction=tuple(float(v) for v in shift / norm),
                            magnitude=norm, pvalue=p_rest, text=(
-                               f"mean shifted beside the {' and '.join(named)} coordinates: "
-                               f"|mean| = {_num(norm)} over the others (largest along "
-                               f"dimension {k}: {sample.mean[k]:+.3g}); the prior's mean is 0"))
+                               f"mean shifted beyond what the {' and '.join(named)} coordinates "
+                               f"explain: |mean| = {_num(norm)} (largest along dimension {k}: "
+                               f"{m_rest[at]:+.3g}"
+                               + (", its values off the spike" if k in own else "")
+                               + "); the prior's mean is 0"))
             records = [kept if x is loc else x for x in records]
         else:  # the bounds' doing: folded into the record carrying most of it, below
             loc_host = max(hosts, key=lambda x: float(np.sum(sample.mean[list(x.dimensions)] ** 2)))
+    held_all = {j for x in hosts for j in x.dimensions}
+
+    def weight(x: Diagnosis, dims: set[int]) -> float:
+        """How much of a record lies in these coordinates."""
+        if x.direction is not None:
+            return float(np.sum(np.asarray(x.direction)[sorted(dims)] ** 2))
+        return float(len(set(x.dimensions) & dims)) if x.dimensions else float(len(dims))
+
     for host in [x for x in records if x.kind in ("rectified", "saturated", "spike")]:
         host_dims = set(host.dimensions)
 
         def on_host(x: Diagnosis) -> bool:
             if x.kind == "location":
                 return loc_host is not None and loc_host.kind == host.kind
-            if x.kind == "hole":  # the radii's core: a point mass or a pile in any coordinate
-                return True
             if x.direction is not None:
-                return float(np.sum(np.asarray(x.direction)[sorted(host_dims)] ** 2)) > 0.9
-            if not x.dimensions:  # about every direction: the bound's if it holds them all
-                return len(host_dims | dead) == d
-            return set(x.dimensions) <= host_dims
+                inside = float(np.sum(np.asarray(x.direction)[sorted(held_all)] ** 2)) > 0.9
+            elif not x.dimensions:  # about every direction: the bounds' if they hold them all
+                inside = x.kind == "hole" or len(held_all | dead) == d
+            else:
+                inside = set(x.dimensions) <= held_all
+            # (a record across a rectified, a saturated and a spiked coordinate goes to the
+            # one holding most of it: "shrunk (0, 1, 2)" had stood beside all three)
+            return inside and max(hosts, key=lambda h: weight(x, set(h.dimensions))).kind == host.kind
 
         fold(next(x for x in records if x.kind == host.kind),
              ("location", "scale", "inflated", "shrunk", "skew", "heavy_tails", "light_tails",

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._lazy import lazy_module
 from .errors import ExtremeValueError
-from .prior import COLLAPSE_VARIANCE
+from .prior import collapsed_dimensions
 from .registry import Observation, TestSpec, register, run_test
 from .results import TestResult
 from .sample import Sample, extreme_cells
@@ -250,7 +250,7 @@ def _cov_observe(sample: Sample, null: str, opts: dict) -> Observation:
         # Marchenko-Pastur edges of the sample eigenvalues under Sigma = I (d/n fixed)
         "null_eigenvalue_range": [float(max(1 - np.sqrt(ratio), 0.0) ** 2),
                                   float((1 + np.sqrt(ratio)) ** 2)],
-        "collapsed_dimensions": np.flatnonzero(var < COLLAPSE_VARIANCE).tolist(),
+        "collapsed_dimensions": collapsed_dimensions(var).tolist(),
         "critical_value": _cov_critical(d),
     }
     return Observation(statistic=stat, effect=v, details=details,
@@ -308,8 +308,8 @@ def covariance_test(
         largest_eigenvalue / smallest_eigenvalue of the unbiased sample covariance,
         null_eigenvalue_range (Marchenko-Pastur edges (1 -+ sqrt(d/(n-1)))^2, where
         sample eigenvalues fall under H0 when n and d are large),
-        collapsed_dimensions (variance < 0.1), critical_value (null 95% quantile
-        under the asymptotic law, for detectable_n).
+        collapsed_dimensions (variance below 0.1 times min(1, the median variance)),
+        critical_value (null 95% quantile under the asymptotic law, for detectable_n).
 
     Notes
     -----

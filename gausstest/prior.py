@@ -21,13 +21,26 @@ from .sample import Sample
 special = lazy_module("scipy.special")  # imported on first use (fast CLI start)
 stats = lazy_module("scipy.stats")
 
-__all__ = ["prior_moments", "prior_match", "gaussian_kl", "gaussian_w2", "COLLAPSE_VARIANCE"]
+__all__ = ["prior_moments", "prior_match", "gaussian_kl", "gaussian_w2", "COLLAPSE_VARIANCE",
+           "collapsed_dimensions"]
 
-#: a dimension whose variance is below this is reported as collapsed (inactive): a tenth
-#: of the prior's, the diagnosis's line (:data:`gausstest.diagnosis.COLLAPSED_RATIO`) at
-#: the prior's scale (the summary had said "collapsed dims = none" under a diagnosis of a
-#: dimension at variance 0.05 "collapsed (inactive)")
+#: a dimension whose variance is below this share of the prior's (or of the sample's
+#: median variance, where that is smaller) is reported as collapsed (inactive): the
+#: diagnosis's line (:data:`gausstest.diagnosis.COLLAPSED_RATIO` times its common scale,
+#: at most 1). The summary had said "collapsed dims = none" under a diagnosis of a
+#: dimension at variance 0.05 "collapsed (inactive)", and, at an absolute 0.1, every unit
+#: of a sigmoid's output (variance 0.04 each) collapsed where the diagnosis says "scale"
 COLLAPSE_VARIANCE = 0.1
+
+
+def collapsed_dimensions(var: np.ndarray) -> np.ndarray:
+    """Indices of the dimensions whose variance is below :data:`COLLAPSE_VARIANCE` times
+    min(1, the median variance)."""
+    var = np.asarray(var, dtype=float)
+    if var.size == 0:
+        return np.zeros(0, dtype=int)
+    scale = min(1.0, float(np.median(var)))
+    return np.flatnonzero(var < COLLAPSE_VARIANCE * scale)
 
 
 def gaussian_kl(mean: np.ndarray, cov: np.ndarray) -> float:
@@ -155,7 +168,7 @@ def _observe(sample: Sample, null: str, opts: dict) -> Observation:
     np.fill_diagonal(corr, 0.0)
     k = int(np.argmax(np.abs(corr))) if d > 1 else 0
     ci, cj = divmod(k, d)
-    collapsed = np.flatnonzero(var < COLLAPSE_VARIANCE)
+    collapsed = collapsed_dimensions(var)
     stat = n * 2 * kl if np.isfinite(kl) else float("inf")
     kl0 = _null_kl_mean(n, d)
     details = {
@@ -240,8 +253,9 @@ def prior_moments(
         minus its null expectation (n-free; ~0 under H0). ``details``: kl,
         kl_null_mean, w2 (Wasserstein-2 between N(mean, S) and N(0, I)),
         null_reference (what N(0, I) itself gives at this n, d: :func:`null_reference`), mean and
-        variance per dimension, collapsed_dimensions (variance < 0.1),
-        worst_mean_dimension, worst_variance_dimension, max_abs_correlation and its pair.
+        variance per dimension, collapsed_dimensions (variance below 0.1 times min(1, the
+        median variance)), worst_mean_dimension, worst_variance_dimension,
+        max_abs_correlation and its pair.
 
     Notes
     -----

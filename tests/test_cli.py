@@ -88,6 +88,16 @@ class TestCheck:
         _one_line_error(err)
         assert "[tool.gausstest]" not in err
 
+    def test_two_file_keys_that_empty_the_selection_together_are_named(
+            self, good, tmp_path, monkeypatch, capsys):
+        (tmp_path / "pyproject.toml").write_text(
+            '[tool.gausstest]\nignore = ["coverage"]\nnull = "gaussian"\n')
+        monkeypatch.chdir(tmp_path)
+        assert main(["check", str(good), "--select", "coverage"]) == 2
+        err = capsys.readouterr().err
+        _one_line_error(err)
+        assert "[tool.gausstest] null, ignore; edit it there" in err
+
     def test_bad_pyproject_key(self, good, tmp_path, monkeypatch, capsys):
         (tmp_path / "pyproject.toml").write_text("[tool.gausstest]\nalhpa = 0.01\n")
         monkeypatch.chdir(tmp_path)

@@ -757,7 +757,9 @@ class TestBounds:
         z[:, 1] = np.where(r.random(2000) < 0.2, 0.0, z[:, 1] + 3)
         rep, k = assess(z)
         assert k == ["location", "spike"], rep.findings
-        assert "mean shifted beside the spike coordinates" in rep.findings[0]
+        assert ("mean shifted beyond what the spike coordinates explain" in rep.findings[0]
+                and "(largest along dimension 1: +2.98" in rep.findings[0]
+                and "its values off the spike" in rep.findings[0]), rep.findings
         # nor a ReLU in dimension 0 for a shift of dimension 3
         z = rng(1).standard_normal((5000, 4))
         z[:, 0] = np.maximum(z[:, 0], 0)
@@ -773,6 +775,29 @@ class TestBounds:
         # from n = 20 for a point mass
         z = np.maximum(rng().standard_normal((49, 1)), 0)
         assert assess(z)[1] == ["rectified"]
+
+    def test_second_review_cases(self):
+        """Review 11: a record across a rectified, a saturated and a spiked coordinate; the
+        summary's collapsed dimensions on a sigmoid's output; an inflated coordinate
+        beside a far group along an axis."""
+        rng = np.random.default_rng(0)
+        z = rng.standard_normal((2000, 8))
+        z[:, 0] = np.maximum(z[:, 0], 0)
+        z[:, 1] = np.tanh(3 * z[:, 1])
+        z[:, 2][rng.random(2000) < 0.3] = 0
+        rep = gt.assess(z, progress=False)
+        assert kinds(rep) == ["rectified", "saturated", "spike"], rep.findings
+        # every unit of a sigmoid's output at variance 0.04: "scale", not all collapsed
+        z = 1 / (1 + np.exp(-np.random.default_rng(0).standard_normal((1000, 16))))
+        rep = gt.assess(z, progress=False)
+        assert rep.to_dict()["prior"]["collapsed_dimensions"] == []
+        assert "collapsed" not in kinds(rep)
+        x = np.random.default_rng(0).standard_normal((1500, 12))
+        x[:150, 0] += 6
+        x[:, 5] *= 1.5
+        rep = gt.assess(x, progress=False)
+        assert [(r.kind, r.dimensions) for r in rep.diagnoses] == [
+            ("inflated", (5,)), ("clusters", (0,))], rep.findings
 
     def test_a_bound_on_few_rows_is_not_named(self):
         # winsorized at 3 sd: 0.1% of the rows at each end, below the point-mass share
