@@ -1,6 +1,6 @@
 """Findings on seeded samples with a known cause: does the report name it, and only it?
 
-42 constructions (a scale, a shift, dimensions collapsed, shrunk or inflated, correlations,
+41 constructions (a scale, a shift, dimensions collapsed, shrunk or inflated, correlations,
 heavy and light tails, skewed coordinates, mixtures, a hole at the centre, outliers,
 rounding, cluster centres; AR(1) correlation, a Gaussian copula of exponential
 marginals, ReLU'd and duplicated rows, low rank plus noise, a far group (along an axis and not), a class-label column,
