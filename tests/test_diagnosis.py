@@ -799,6 +799,22 @@ class TestBounds:
         assert [(r.kind, r.dimensions) for r in rep.diagnoses] == [
             ("inflated", (5,)), ("clusters", (0,))], rep.findings
 
+    def test_mild_saturation_is_named_and_near_binary_small_samples_are_not(self):
+        # tanh(z) (a sigmoid(2z)'s shape) at n = 1000: 3 of 16 units had been named one by
+        # one, "clusters along each of 13 dimensions" and "scale off" beside them; the
+        # coordinates' piles are now tested together (review 11)
+        for seed in range(3):
+            z = np.tanh(np.random.default_rng(seed).standard_normal((1000, 16)))
+            rep = gt.assess(z, progress=False)
+            assert kinds(rep) == ["saturated"], rep.findings
+            assert len(rep.diagnoses[0].dimensions) >= 13
+        # two narrow groups at +-3 (sd 0.1) in 100 rows: the piles need 200 rows
+        from gausstest.diagnosis import _bounded_dims
+
+        r = np.random.default_rng(1)
+        x = 3 * r.choice([-1.0, 1.0], (100, 64)) + 0.1 * r.standard_normal((100, 64))
+        assert _bounded_dims(x, set(), DIAGNOSIS_LEVEL) == {}
+
     def test_a_bound_on_few_rows_is_not_named(self):
         # winsorized at 3 sd: 0.1% of the rows at each end, below the point-mass share
         from gausstest.diagnosis import _bounded_dims
