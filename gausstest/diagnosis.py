@@ -1591,13 +1591,11 @@ def diagnose(sample, results: Sequence[TestResult], rejected: Sequence[bool], *,
 
         axes_u = [u] + [np.eye(d)[k] for k in clus.dimensions]
 
-        # the side of u the far group is on (the sign of the skewness along u)
-        proj = sample.centered @ u
-        side = float(np.sign(np.mean(proj ** 3))) or 1.0
-
-        var_u = float(np.mean((sample.centered @ u) ** 2))
-        # the two sides of the split along u (two means on the projection)
+        # the side of u the far group is on (the sign of the skewness along u), the
+        # variance along u, and the two sides of the split along u (two means)
         proj_u = sample.centered @ u
+        side = float(np.sign(np.mean(proj_u ** 3))) or 1.0
+        var_u = float(np.mean(proj_u ** 2))
         cuts = np.quantile(proj_u, [0.05, 0.95])
         for _ in range(10):
             side_u = np.abs(proj_u - cuts[1]) < np.abs(proj_u - cuts[0])
