@@ -132,10 +132,24 @@ class TestSurvival:
             above, at_or_above = np.mean(t_all > t), np.mean(t_all >= t)
             if not 0.01 <= at_or_above <= 0.5:
                 continue
-            p, _ = cal.survival(t, q)
+            p, _ = cal.survival(t, q, discrete=True)
             k = int(np.searchsorted(-cal.LEVELS, -at_or_above))  # first level below
             gap = cal.LEVELS[max(k - 1, 0)] / cal.LEVELS[min(k + 1, cal.LEVELS.size - 1)]
             assert above / gap <= p <= at_or_above * gap, (t, p, above, at_or_above)
+
+    def test_continuous_value_at_a_stored_quantile_is_interpolated(self):
+        """A continuous statistic that lands within float32 rounding of a stored quantile
+        gets that quantile's level, not the atom rule's midpoint of two levels (the radii's
+        table at (35, 2) read 0.249 for a statistic whose p-value was 0.231)."""
+        q = stats.chi2.isf(cal.LEVELS, 5)
+        tol = 1e-6 * (q[-1] - q[0])
+        for k in (10, 40, 57, 80):
+            for off in (-0.5 * tol, 0.0, 0.5 * tol):
+                p, _ = cal.survival(float(q[k] + off), q)
+                assert p == pytest.approx(cal.LEVELS[k], rel=1e-3), (k, off, p)
+            # the same value read as an atom of a discrete statistic lies a level above
+            p_atom, _ = cal.survival(float(q[k]), q, discrete=True)
+            assert p_atom == pytest.approx(math.sqrt(cal.LEVELS[k] * cal.LEVELS[k - 1]))
 
     def test_left_of_the_table_is_the_top_level(self):
         q = stats.norm.isf(cal.LEVELS)
