@@ -168,7 +168,8 @@ def focus_cells(code: str, null: str, points=FOCUS) -> set[tuple[int, int]]:
         limit = spec.subsample_above(d) if spec.subsample_above is not None else None
         rows = min(n, limit) if limit else n
         key = cal.key_rows(spec, rows, d)
-        ds = {1} if (code, null) in D_FREE else _bracket(cal.D_GRID, d)
+        # the test's own d grid: Henze-Zirkler and coverage add d beyond cal.D_GRID
+        ds = {1} if (code, null) in D_FREE else _bracket({dd for _, dd in grid}, d)
         out |= {(nn, dd) for nn in _bracket(cal.N_GRID, key) for dd in ds} & grid
     return out
 
