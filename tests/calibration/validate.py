@@ -14,12 +14,16 @@ For each (n, d) point off the grid and each default test and null the table cove
 The verdict's size needs the joint p-values and runs ``assess`` on ``--verdict-reps``
 N(0, I) samples at the cheaper points (``--verdict``).
 
-Seeded and resumable: one CSV row per (point, test, null), appended as it completes.
+Seeded and resumable: one CSV row per (point, test, null), appended as it completes. The
+fresh draws of each row are kept under ``tests/calibration/.cache/draws`` (not committed),
+so ``rescore`` scores them again after the table is repacked, without simulating.
 
     python tests/calibration/validate.py run [--reps 5000] [--points 35x2,...] [--tests ...]
     python tests/calibration/validate.py verdict [--verdict-reps 1000] [--points ...]
     python tests/calibration/validate.py render
     python tests/calibration/validate.py agreement --out NAME   (agreement only, large --reps)
+    python tests/calibration/validate.py rescore --out NAME     (again, against a repacked table)
+    python tests/calibration/validate.py refnoise --out NAME    (what a B = 9999 reference adds)
     python tests/calibration/validate.py interp --test henze_zirkler [--null gaussian] [--reps 6000] --points 300x28,...
     python tests/calibration/validate.py largen --tests a,b --points 10000x64,... [--reps 1000] [--out large_n_size]
 
@@ -64,7 +68,7 @@ POINTS = [(35, 2), (120, 5), (250, 9), (600, 11), (1796, 16), (4321, 8), (333, 4
 FIELDS = ["n", "d", "test", "null", "rows", "reps", "rate_05", "rate_01", "band_05", "band_01",
           "within_05", "within_01", "agree_null_max", "agree_alt_max", "agree_alt_mean",
           "agree_alt_within_001", "joint_below_001_mismatch", "alt", "seconds",
-          "b_cell", "noise_3sd"]
+          "b_cell", "noise_3sd", "joint_mismatch_null", "mismatch_max_diff"]
 
 
 def _alt_sample(null: str, n: int, d: int, rng) -> np.ndarray:
@@ -92,6 +96,43 @@ def _in_band(row: dict) -> bool:
     return row["within_05"] == "True" and row["within_01"] == "True"
 
 
+#: the fresh draws of ``run`` (null and alternative statistics, per row), kept so that
+#: ``rescore`` can score them against a repacked table without simulating again
+DRAWS = HERE / ".cache" / "draws"
+
+
+def _draws(code: str, null: str, n: int, d: int, reps: int, seed: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """The rows simulated at, ``reps`` fresh null statistics and 200 statistics of the
+    mild alternative at (n, d) (absolute values for two-sided tests), from the draws
+    cache when this row was drawn before."""
+    spec = get_spec(code)
+    n_used = _rows_used(spec, n, d)
+    opts = cal.canonical_options(code, n_used, d)
+    path = DRAWS / f"{code}-{null}-n{n}-d{d}-r{reps}-s{seed}.npz"
+    if path.exists():
+        with np.load(path) as f:
+            return int(f["rows"]), f["t"], f["ta"]
+    rows = cal.sim_rows(spec, n_used, d)
+    sims = _draw_statistics(spec, rows, d, null, opts, reps, seed)
+    t = np.abs(sims) if spec.two_sided else sims
+    # the alternative's statistic, computed by the same kernel on n_used rows (the
+    # observed statistic's rows) with the observed sample's options
+    rng = np.random.default_rng([seed, 99])
+    m = 200
+    per = max(1, min(m, 4_000_000 // max(1, n_used * d)))
+    alt_stats = []
+    for s in range(0, m, per):
+        x = np.stack([_alt_sample(null, n_used, d, rng) for _ in range(min(per, m - s))])
+        if null == "gaussian":
+            x = whiten_batch(x)
+        alt_stats.append(spec.kernel(x, null=null, **opts))
+    ta = np.concatenate(alt_stats)
+    ta = np.abs(ta) if spec.two_sided else ta
+    DRAWS.mkdir(parents=True, exist_ok=True)
+    np.savez(path, rows=rows, t=t, ta=ta)
+    return rows, t, ta
+
+
 def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> dict | None:
     spec = get_spec(code)
     n_used = _rows_used(spec, n, d)
@@ -99,9 +140,7 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     if not cal.applies(spec, n_used, d, null, opts):
         return None
     start = time.monotonic()
-    rows = cal.sim_rows(spec, n_used, d)
-    sims = _draw_statistics(spec, rows, d, null, opts, reps, seed)
-    t = np.abs(sims) if spec.two_sided else sims
+    rows, t, ta = _draws(code, null, n, d, reps, seed)
     table = cal.table_for(code, null)
     q, b_cell, cells = table.quantiles(cal.key_rows(spec, n_used, d), d)
     p_tab = np.array([cal.table_survival(table, q, cells, d, float(v))[0] for v in t])
@@ -115,19 +154,7 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     diff_null = np.abs(p_tab[:k] - p_mc)
     body = (p_mc >= 0.01) & (p_mc <= 0.5) | (p_tab[:k] >= 0.01) & (p_tab[:k] <= 0.5)
     out["agree_null_max"] = float(diff_null[body].max()) if body.any() else 0.0
-    # agreement on a mild alternative, its statistic computed by the same kernel on
-    # n_used rows (the observed statistic's rows) with the observed sample's options
-    rng = np.random.default_rng([seed, 99])
-    m = 200
-    per = max(1, min(m, 4_000_000 // max(1, n_used * d)))
-    alt_stats = []
-    for s in range(0, m, per):
-        x = np.stack([_alt_sample(null, n_used, d, rng) for _ in range(min(per, m - s))])
-        if null == "gaussian":
-            x = whiten_batch(x)
-        alt_stats.append(spec.kernel(x, null=null, **opts))
-    ta = np.concatenate(alt_stats)
-    ta = np.abs(ta) if spec.two_sided else ta
+    # agreement on the mild alternative
     pa_tab = np.array([cal.table_survival(table, q, cells, d, float(v))[0] for v in ta])
     pa_mc = (1 + (reps - np.searchsorted(srt, ta, side="left"))) / (reps + 1)
     sel = ((pa_mc >= 0.01) & (pa_mc <= 0.5)) | ((pa_tab >= 0.01) & (pa_tab <= 0.5))
@@ -136,6 +163,13 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     out["agree_alt_mean"] = float(dif[sel].mean()) if sel.any() else 0.0
     out["agree_alt_within_001"] = float(np.mean(dif[sel] <= 0.01)) if sel.any() else 1.0
     out["joint_below_001_mismatch"] = int(np.sum((pa_tab < 0.01) != (pa_mc < 0.01)))
+    # where one p-value is below 0.01 and the other not, how far apart they are: a
+    # disagreement about the 0.01 line within Monte Carlo noise of it, or a real one
+    miss_null = (p_tab[:k] < 0.01) != (p_mc < 0.01)
+    miss_alt = (pa_tab < 0.01) != (pa_mc < 0.01)
+    out["joint_mismatch_null"] = int(np.sum(miss_null))
+    out["mismatch_max_diff"] = float(max(diff_null[miss_null].max(initial=0.0),
+                                         dif[miss_alt].max(initial=0.0)))
     out["alt"] = "N(0, 1.04^2 I)" if null == "standard" else "multivariate t(40)"
     out["seconds"] = round(time.monotonic() - start, 1)
     # Monte Carlo noise alone: the table's cells (B = b_cell, the smallest of the bracket)
@@ -144,6 +178,28 @@ def check_point(code: str, null: str, n: int, d: int, reps: int, seed: int) -> d
     out["b_cell"] = b_cell
     out["noise_3sd"] = 3 * math.sqrt(0.25 * (1 / b_cell + 1 / reps))
     return out
+
+
+def rescore(args) -> None:
+    """Score the rows of ``--out`` again against the current packed table, from the draws
+    cache (rows whose draws are not cached are kept as they are)."""
+    path = OUT / f"{args.out}.csv"
+    rows = list(csv.DictReader(path.open()))
+    kept = 0
+    rows = [{f: r.get(f, "") for f in FIELDS} for r in rows]
+    for i, r in enumerate(rows):
+        n, d, code, null, reps = int(r["n"]), int(r["d"]), r["test"], r["null"], int(r["reps"])
+        seed = cal.cell_seed(code, null, n, d) ^ 0x5EED
+        if not (DRAWS / f"{code}-{null}-n{n}-d{d}-r{reps}-s{seed}.npz").exists():
+            kept += 1
+            continue
+        secs = r["seconds"]
+        rows[i] = {**check_point(code, null, n, d, reps, seed), "seconds": secs}
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    print(f"rescored {len(rows) - kept} of {len(rows)} rows ({kept} without cached draws)")
 
 
 def _done(path: Path) -> set[tuple]:
@@ -165,8 +221,9 @@ def run(args) -> None:
     path = OUT / f"{args.out}.csv"
     done = _done(path)
     new = not path.exists()
+    fields = FIELDS if new else next(csv.reader(path.open()))  # a file made before a field
     with path.open("a", newline="") as fh, threadpool_limits(1):
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         if new:
             w.writeheader()
         for n, d in _points(args.points):
@@ -300,24 +357,39 @@ def render_agreement(args) -> None:
     reps = sorted({int(r["reps"]) for r in rows})
     lines = [f"# Agreement with a precise fresh Monte Carlo reference (R = {reps})", "",
              "Made by `python tests/calibration/validate.py run --reps R --points ... --out NAME`,",
-             "then `agreement --out NAME`. Same computation as `offgrid_agreement.md`; with R this",
-             "large the fresh Monte Carlo p-value (B = R - 1) has sd 0.0016 at p = 0.5 (B = 99,999)",
-             "instead of 0.005, so what is left of |p_table - p_MC| is mostly the table's own",
-             "error (its cells have B = 10,000). Sizes are not judged here: at this R the binomial",
-             "band is narrower than the cells' own Monte Carlo error; see `offgrid_size.md`.", "",
-             "| n | d | test | null | agree (null) max | agree (alt) max / mean |"
-             " share alt within 0.01 | <0.01 mismatches (of 200) | max <= 0.01 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "then `agreement --out NAME` (`rescore --out NAME` first, after a table is repacked).",
+             "Same computation as `offgrid_agreement.md`: |p_table - p_MC| where either is in",
+             "[0.01, 0.5], on 200 null samples (leave-one-out) and 200 samples of a mild",
+             "alternative. With R this large the fresh Monte Carlo p-value (B = R - 1) has sd",
+             "0.0016 at p = 0.5 (B = 99,999) instead of 0.005 (B = 9999), so what is left is",
+             "mostly the table's own error. `B cell`: the smallest B among the table cells the",
+             "p-value is read from. `<0.01 mismatches`: samples where one p-value is below 0.01",
+             "and the other not (null / alternative), and the largest |p_table - p_MC| among",
+             "them. Sizes are not judged here: see `offgrid_size.md`.", "",
+             "| n | d | test | null | B cell | agree (null) max | agree (alt) max / mean |"
+             " share alt within 0.01 | <0.01 mismatches (null / alt) | their largest difference |"
+             " max <= 0.01 |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     good = 0
     for r in rows:
         a, b = float(r["agree_null_max"]), float(r["agree_alt_max"])
         ok = a <= 0.01 and b <= 0.01
         good += ok
-        lines.append(f"| {r['n']} | {r['d']} | {r['test']} | {r['null']} | {a:.4f} | {b:.4f} / "
-                     f"{float(r['agree_alt_mean']):.4f} | {float(r['agree_alt_within_001']):.2f} | "
-                     f"{r['joint_below_001_mismatch']} | {'yes' if ok else '**no**'} |")
+        miss = r.get("joint_mismatch_null") or "-"
+        gap = f"{float(r['mismatch_max_diff']):.4f}" if r.get("mismatch_max_diff") else "-"
+        lines.append(f"| {r['n']} | {r['d']} | {r['test']} | {r['null']} | {r.get('b_cell', '-')} | "
+                     f"{a:.4f} | {b:.4f} / {float(r['agree_alt_mean']):.4f} | "
+                     f"{float(r['agree_alt_within_001']):.2f} | {miss} / "
+                     f"{r['joint_below_001_mismatch']} | {gap} | {'yes' if ok else '**no**'} |")
     lines += ["", f"{good} of {len(rows)} rows have their largest difference at most 0.01 on both "
               "the null and the alternative samples."]
+    if all(r.get("mismatch_max_diff") for r in rows):
+        miss_n = sum(int(r["joint_mismatch_null"]) for r in rows)
+        miss_a = sum(int(r["joint_below_001_mismatch"]) for r in rows)
+        gap = max(float(r["mismatch_max_diff"]) for r in rows)
+        lines.append(f"One p-value below 0.01 and the other not: {miss_n} of {200 * len(rows)} null "
+                     f"samples and {miss_a} of {200 * len(rows)} alternative samples, never more "
+                     f"than {gap:.4f} apart (p-values on either side of the 0.01 line).")
     (OUT / f"{args.out}.md").write_text("\n".join(lines) + "\n")
     print(lines[-1])
 
@@ -396,9 +468,50 @@ def render_largen(args) -> None:
     print(lines[-1])
 
 
+def reference_noise(args) -> None:
+    """How a B = 9999 reference judges an (almost) exact law: from each row's cached draws
+    of ``--out``, the 200 alternative samples' p-values against 9999 of the null draws (the
+    issue's reference) are compared with their p-values against the other 89,801 draws
+    (a law four times as precise as the table's B = 10,000 cells) and against the table,
+    with the same rule: the largest difference where either is in [0.01, 0.5]. Appended
+    to ``--out``.md."""
+    rows = list(csv.DictReader((OUT / f"{args.out}.csv").open()))
+    law_max, tab_max = [], []
+    for r in rows:
+        n, d, code, null, reps = int(r["n"]), int(r["d"]), r["test"], r["null"], int(r["reps"])
+        seed = cal.cell_seed(code, null, n, d) ^ 0x5EED
+        _, t, ta = _draws(code, null, n, d, reps, seed)
+        ref, rest = np.sort(t[200:10_199]), np.sort(t[10_199:])  # the null samples are t[:200]
+        p_ref = (1 + ref.size - np.searchsorted(ref, ta, side="left")) / (ref.size + 1)
+        p_law = (rest.size - np.searchsorted(rest, ta, side="left")) / rest.size
+        spec = get_spec(code)
+        table = cal.table_for(code, null)
+        q, _, cells = table.quantiles(cal.key_rows(spec, _rows_used(spec, n, d), d), d)
+        p_tab = np.array([cal.table_survival(table, q, cells, d, float(v))[0] for v in ta])
+        for other, out in ((p_law, law_max), (p_tab, tab_max)):
+            sel = ((p_ref >= 0.01) & (p_ref <= 0.5)) | ((other >= 0.01) & (other <= 0.5))
+            out.append(float(np.abs(p_ref - other)[sel].max(initial=0.0)))
+    law, tab = np.array(law_max), np.array(tab_max)
+    text = (f"\n## The issue's B = 9999 reference, judged on a near-exact law\n\n"
+            f"`python tests/calibration/validate.py refnoise --out {args.out}` (from the cached "
+            "draws): the 200 alternative samples of each row get a p-value from 9999 of its null "
+            "draws (the issue's reference), from the other 89,801 (a near-exact law) and from the "
+            "table. The largest difference where either is in [0.01, 0.5] exceeds 0.01 for the "
+            f"near-exact law in {int((law > 0.01).sum())} of {law.size} rows (largest "
+            f"{law.max():.4f}, median {np.median(law):.4f}) and for the table in "
+            f"{int((tab > 0.01).sum())} (largest {tab.max():.4f}, median {np.median(tab):.4f}): "
+            "at B = 9999 the check measures its reference's noise, hence the B = 99,999 "
+            "reference above.\n")
+    md = OUT / f"{args.out}.md"
+    body = md.read_text().split("\n## The issue's B = 9999 reference")[0].rstrip("\n") + "\n"
+    md.write_text(body + text)
+    print(text)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["run", "verdict", "render", "agreement", "interp", "largen"])
+    ap.add_argument("command", choices=["run", "verdict", "render", "agreement", "interp", "largen",
+                                        "rescore", "refnoise"])
     ap.add_argument("--test", default="henze_zirkler", help="interp: the test")
     ap.add_argument("--null", default="", help="interp: these nulls only (default: all)")
     ap.add_argument("--tests", type=lambda v: v.split(","), default=[],
@@ -410,7 +523,8 @@ def main() -> None:
                     help="stem of the CSV (and rendered .md) under tests/size/")
     args = ap.parse_args()
     {"run": run, "verdict": verdict, "render": render, "agreement": render_agreement,
-     "interp": interp, "largen": largen}[args.command](args)
+     "interp": interp, "largen": largen, "rescore": rescore,
+     "refnoise": reference_noise}[args.command](args)
 
 
 if __name__ == "__main__":
