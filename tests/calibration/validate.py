@@ -472,7 +472,7 @@ def reference_noise(args) -> None:
     """How a B = 9999 reference judges an (almost) exact law: from each row's cached draws
     of ``--out``, the 200 alternative samples' p-values against 9999 of the null draws (the
     issue's reference) are compared with their p-values against the other 89,801 draws
-    (a law four times as precise as the table's B = 10,000 cells) and against the table,
+    (a law whose Monte Carlo sd is a third of a B = 10,000 cell's) and against the table,
     with the same rule: the largest difference where either is in [0.01, 0.5]. Appended
     to ``--out``.md."""
     rows = list(csv.DictReader((OUT / f"{args.out}.csv").open()))
