@@ -795,7 +795,7 @@ def survival(t: float, q: np.ndarray, discrete: bool = False) -> tuple[float, bo
     ``discrete``: the statistic has atoms (coverage's counts), and a t at a stored quantile
     is read as an atom. A continuous statistic is interpolated everywhere: read as an atom,
     a value that merely fell within the float32 tolerance of a stored quantile (about one
-    in 5,000) got the log-midpoint of two levels, 0.019 above its p-value at p = 0.23."""
+    in 5,000) got the log-midpoint of two levels, 0.017 above its p-value at p = 0.23."""
     ok = np.isfinite(q)
     s, qq = LEVELS[ok], np.maximum.accumulate(q[ok])
     if math.isinf(t):  # an overflowed statistic (values near 1e300): beyond every level

@@ -140,7 +140,7 @@ class TestSurvival:
     def test_continuous_value_at_a_stored_quantile_is_interpolated(self):
         """A continuous statistic that lands within float32 rounding of a stored quantile
         gets that quantile's level, not the atom rule's midpoint of two levels (the radii's
-        table at (35, 2) read 0.249 for a statistic whose p-value was 0.231)."""
+        table at (35, 2) read 0.249 for a statistic whose p-value was 0.232)."""
         q = stats.chi2.isf(cal.LEVELS, 5)
         tol = 1e-6 * (q[-1] - q[0])
         for k in (10, 40, 57, 80):
